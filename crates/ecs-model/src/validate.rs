@@ -1,0 +1,77 @@
+//! Model-constraint validation for request shapes.
+
+/// A shape that can check the service model's constraints on itself.
+pub trait Validate {
+    /// Records every violation under `path` (empty for the top-level request).
+    fn validate(&self, path: &str, v: &mut Violations);
+
+    /// All violations of a top-level request, in member order.
+    fn violations(&self) -> Vec<String> {
+        let mut v = Violations::default();
+        self.validate("", &mut v);
+        v.0
+    }
+}
+
+/// Collected constraint violations, each a sentence naming the member.
+#[derive(Debug, Default)]
+pub struct Violations(pub Vec<String>);
+
+impl Violations {
+    pub fn path(&self, parent: &str, member: &str) -> String {
+        if parent.is_empty() {
+            member.to_owned()
+        } else {
+            format!("{parent}.{member}")
+        }
+    }
+
+    pub fn missing(&mut self, path: &str) {
+        self.0.push(format!(
+            "Value null at '{path}' failed to satisfy constraint: Member must not be null"
+        ));
+    }
+
+    pub fn bad_enum(&mut self, path: &str, value: &str, allowed: &[&str]) {
+        self.0.push(format!(
+            "Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ));
+    }
+
+    pub fn len(&mut self, path: &str, len: usize, min: Option<usize>, max: Option<usize>) {
+        if let Some(min) = min.filter(|m| len < *m) {
+            self.0.push(format!(
+                "Value at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
+            ));
+        }
+        if let Some(max) = max.filter(|m| len > *m) {
+            self.0.push(format!(
+                "Value at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+            ));
+        }
+    }
+
+    pub fn range(&mut self, path: &str, value: i64, min: Option<i64>, max: Option<i64>) {
+        if let Some(min) = min.filter(|m| value < *m) {
+            self.0.push(format!(
+                "Value '{value}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+            ));
+        }
+        if let Some(max) = max.filter(|m| value > *m) {
+            self.0.push(format!(
+                "Value '{value}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+            ));
+        }
+    }
+
+    pub fn range_f64(&mut self, path: &str, value: f64, min: Option<f64>, max: Option<f64>) {
+        if min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m) {
+            self.0.push(format!(
+                "Value '{value}' at '{path}' failed to satisfy constraint: Member must be within [{}, {}]",
+                min.unwrap_or(f64::MIN),
+                max.unwrap_or(f64::MAX)
+            ));
+        }
+    }
+}
