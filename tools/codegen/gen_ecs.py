@@ -338,8 +338,11 @@ def main():
         "validate.rs": gen.gen_validate(),
     }
     for fname, text in files.items():
-        with open(os.path.join(OUT, fname), "w") as f:
+        path = os.path.join(OUT, fname)
+        with open(path, "w") as f:
             f.write(text)
+        # Committed output is rustfmt-clean, so `cargo fmt --check` holds for it too.
+        subprocess.check_call(["rustfmt", "--edition", "2021", path])
     print("wrote %s from %s (%d operations, %d shapes)" % (
         OUT, source, len(model["operations"]), len(model["shapes"])))
 

@@ -26,17 +26,31 @@ pub use sqlite::SqliteStore;
 /// One change in a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
-    Put { kind: String, key: String, value: Vec<u8> },
-    Delete { kind: String, key: String },
+    Put {
+        kind: String,
+        key: String,
+        value: Vec<u8>,
+    },
+    Delete {
+        kind: String,
+        key: String,
+    },
 }
 
 impl Op {
     pub fn put(kind: &str, key: &str, value: Vec<u8>) -> Self {
-        Op::Put { kind: kind.to_owned(), key: key.to_owned(), value }
+        Op::Put {
+            kind: kind.to_owned(),
+            key: key.to_owned(),
+            value,
+        }
     }
 
     pub fn delete(kind: &str, key: &str) -> Self {
-        Op::Delete { kind: kind.to_owned(), key: key.to_owned() }
+        Op::Delete {
+            kind: kind.to_owned(),
+            key: key.to_owned(),
+        }
     }
 }
 

@@ -31,7 +31,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -91,14 +93,23 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         {
             let s = SqliteStore::open(dir.path()).expect("open");
-            s.commit(vec![Op::put("a", "1", b"x".to_vec()), Op::put("a", "2", b"y".to_vec())])
-                .expect("commit");
+            s.commit(vec![
+                Op::put("a", "1", b"x".to_vec()),
+                Op::put("a", "2", b"y".to_vec()),
+            ])
+            .expect("commit");
             s.commit(vec![Op::delete("a", "1"), Op::put("b", "1", b"z".to_vec())])
                 .expect("commit");
         }
         let s = SqliteStore::open(dir.path()).expect("reopen");
-        assert_eq!(s.load("a").expect("load"), vec![("2".to_string(), b"y".to_vec())]);
-        assert_eq!(s.load("b").expect("load"), vec![("1".to_string(), b"z".to_vec())]);
+        assert_eq!(
+            s.load("a").expect("load"),
+            vec![("2".to_string(), b"y".to_vec())]
+        );
+        assert_eq!(
+            s.load("b").expect("load"),
+            vec![("1".to_string(), b"z".to_vec())]
+        );
         assert!(s.load("c").expect("load").is_empty());
     }
 
@@ -106,9 +117,14 @@ mod tests {
     fn overwrite_keeps_one_record() {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = SqliteStore::open(dir.path()).expect("open");
-        s.commit(vec![Op::put("a", "k", b"1".to_vec())]).expect("commit");
-        s.commit(vec![Op::put("a", "k", b"2".to_vec())]).expect("commit");
-        assert_eq!(s.load("a").expect("load"), vec![("k".to_string(), b"2".to_vec())]);
+        s.commit(vec![Op::put("a", "k", b"1".to_vec())])
+            .expect("commit");
+        s.commit(vec![Op::put("a", "k", b"2".to_vec())])
+            .expect("commit");
+        assert_eq!(
+            s.load("a").expect("load"),
+            vec![("k".to_string(), b"2".to_vec())]
+        );
     }
 
     #[test]

@@ -1,0 +1,96 @@
+//! The routing table: one line per implemented operation, from the wire body to a handler.
+
+use berth_ecs_model::{Operation, Validate};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::{EcsError, Result};
+use crate::Ecs;
+
+/// Bodies are limited before they reach here; this only guards the parser's recursion.
+fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        body
+    };
+    let req: Req = serde_json::from_slice(body).map_err(|e| {
+        EcsError::Serialization(match e.classify() {
+            serde_json::error::Category::Data => format!("Invalid request: {e}"),
+            _ => format!("The request body is not valid JSON: {e}"),
+        })
+    })?;
+    let violations = req.violations();
+    if !violations.is_empty() {
+        return Err(EcsError::InvalidParameter(format!(
+            "{} validation error{} detected: {}",
+            violations.len(),
+            if violations.len() == 1 { "" } else { "s" },
+            violations.join("; ")
+        )));
+    }
+    Ok(req)
+}
+
+fn call<Req, Resp>(body: &[u8], f: impl FnOnce(Req) -> Result<Resp>) -> Result<Vec<u8>>
+where
+    Req: DeserializeOwned + Validate,
+    Resp: Serialize,
+{
+    let resp = f(parse(body)?)?;
+    serde_json::to_vec(&resp).map_err(|e| EcsError::Server(format!("encoding response: {e}")))
+}
+
+impl Ecs {
+    /// Answers one ECS operation; `body` is the request's JSON.
+    pub fn handle(&self, op: Operation, body: &[u8]) -> Result<Vec<u8>> {
+        use Operation as O;
+        match op {
+            O::CreateCluster => call(body, |r| self.create_cluster(r)),
+            O::DescribeClusters => call(body, |r| self.describe_clusters(r)),
+            O::ListClusters => call(body, |r| self.list_clusters(r)),
+            O::UpdateCluster => call(body, |r| self.update_cluster(r)),
+            O::UpdateClusterSettings => call(body, |r| self.update_cluster_settings(r)),
+            O::PutClusterCapacityProviders => {
+                call(body, |r| self.put_cluster_capacity_providers(r))
+            }
+            O::DeleteCluster => call(body, |r| self.delete_cluster(r)),
+            O::CreateCapacityProvider => call(body, |r| self.create_capacity_provider(r)),
+            O::DescribeCapacityProviders => call(body, |r| self.describe_capacity_providers(r)),
+            O::UpdateCapacityProvider => call(body, |r| self.update_capacity_provider(r)),
+            O::DeleteCapacityProvider => call(body, |r| self.delete_capacity_provider(r)),
+            O::RegisterTaskDefinition => call(body, |r| self.register_task_definition(r)),
+            O::DescribeTaskDefinition => call(body, |r| self.describe_task_definition(r)),
+            O::ListTaskDefinitions => call(body, |r| self.list_task_definitions(r)),
+            O::ListTaskDefinitionFamilies => call(body, |r| self.list_task_definition_families(r)),
+            O::DeregisterTaskDefinition => call(body, |r| self.deregister_task_definition(r)),
+            O::DeleteTaskDefinitions => call(body, |r| self.delete_task_definitions(r)),
+            O::RegisterContainerInstance => call(body, |r| self.register_container_instance(r)),
+            O::DeregisterContainerInstance => call(body, |r| self.deregister_container_instance(r)),
+            O::DescribeContainerInstances => call(body, |r| self.describe_container_instances(r)),
+            O::ListContainerInstances => call(body, |r| self.list_container_instances(r)),
+            O::UpdateContainerInstancesState => {
+                call(body, |r| self.update_container_instances_state(r))
+            }
+            O::UpdateContainerAgent => call(body, |r| self.update_container_agent(r)),
+            O::PutAttributes => call(body, |r| self.put_attributes(r)),
+            O::DeleteAttributes => call(body, |r| self.delete_attributes(r)),
+            O::ListAttributes => call(body, |r| self.list_attributes(r)),
+            O::TagResource => call(body, |r| self.tag_resource(r)),
+            O::UntagResource => call(body, |r| self.untag_resource(r)),
+            O::ListTagsForResource => call(body, |r| self.list_tags_for_resource(r)),
+            O::PutAccountSetting => call(body, |r| self.put_account_setting(r)),
+            O::PutAccountSettingDefault => call(body, |r| self.put_account_setting_default(r)),
+            O::ListAccountSettings => call(body, |r| self.list_account_settings(r)),
+            O::DeleteAccountSetting => call(body, |r| self.delete_account_setting(r)),
+            other => Err(EcsError::UnsupportedFeature(format!(
+                "The operation {} is not supported by Berth yet.",
+                other.name()
+            ))),
+        }
+    }
+
+    /// Whether Berth answers `op` (the others answer UnsupportedFeatureException).
+    pub fn implements(&self, op: Operation) -> bool {
+        !matches!(self.handle(op, b"\0"), Err(EcsError::UnsupportedFeature(_)))
+    }
+}

@@ -1,0 +1,68 @@
+//! The Amazon ECS control plane: every ECS operation Berth answers, over durable state.
+//!
+//! How a request flows through this crate:
+//!
+//! 1. the transport (berth-server) has authenticated the caller and found the operation;
+//! 2. [`Ecs::handle`] parses the JSON body into the generated request shape
+//!    (wrong JSON types → `SerializationException`), checks the model's constraints
+//!    (→ `InvalidParameterException`) and calls the operation's handler in `ops/`;
+//! 3. a handler reads the in-memory [`state::State`] and, to change anything, stages records in
+//!    a [`state::Tx`]; the batch is committed to the [`berth_store::Store`] before it becomes
+//!    visible or is acknowledged;
+//! 4. the handler's response shape is serialized back; errors are [`EcsError`]s, which the
+//!    transport turns into `{"__type": ..., "message": ...}`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use berth_ecs::{Ecs, Scope, SystemClock};
+//! use berth_ecs_model::Operation;
+//! let ecs = Ecs::open(Arc::new(berth_store::MemStore::default()), Arc::new(SystemClock),
+//!                     Scope::new("us-east-1", "000000000000")).unwrap();
+//! let out = ecs.handle(Operation::CreateCluster, br#"{"clusterName":"web"}"#).unwrap();
+//! assert!(String::from_utf8(out).unwrap().contains("cluster/web"));
+//! ```
+
+pub mod arn;
+pub mod clock;
+mod dispatch;
+pub mod error;
+pub(crate) mod ops;
+mod page;
+mod query;
+pub mod records;
+pub mod state;
+
+use std::sync::Arc;
+
+pub use arn::Scope;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{EcsError, Result};
+
+/// The ECS service of one account and region.
+pub struct Ecs {
+    pub(crate) db: state::Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) scope: Scope,
+}
+
+impl Ecs {
+    /// Loads the state from `store`; the store stays the durable record of every change.
+    pub fn open(
+        store: Arc<dyn berth_store::Store>,
+        clock: Arc<dyn Clock>,
+        scope: Scope,
+    ) -> Result<Self> {
+        let db = state::Db::open(store)?;
+        let ecs = Ecs { db, clock, scope };
+        ecs.ensure_builtin_capacity_providers()?;
+        Ok(ecs)
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub(crate) fn now(&self) -> f64 {
+        self.clock.now()
+    }
+}

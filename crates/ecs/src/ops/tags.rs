@@ -1,0 +1,206 @@
+//! TagResource, UntagResource, ListTagsForResource, and the tag rules every create shares.
+
+use std::collections::HashSet;
+
+use berth_ecs_model::shapes::*;
+
+use crate::error::{EcsError, Result};
+use crate::records::task_definition_key;
+use crate::state::Tx;
+use crate::Ecs;
+
+const MAX_TAGS: usize = 50;
+
+/// ECS's tag rules: at most 50, unique keys of 1-128 and values of 0-256 characters from the
+/// tag alphabet, and no `aws:` prefix (reserved for AWS).
+pub(crate) fn validate_tags(tags: &[Tag]) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(EcsError::invalid(format!(
+            "A resource can have at most {MAX_TAGS} tags."
+        )));
+    }
+    let mut keys = HashSet::new();
+    for t in tags {
+        let key = t.key.as_deref().unwrap_or_default();
+        let value = t.value.as_deref().unwrap_or_default();
+        if key.is_empty() || key.chars().count() > 128 || !key.chars().all(tag_char) {
+            return Err(EcsError::invalid(format!("Invalid tag key '{key}'.")));
+        }
+        if value.chars().count() > 256 || !value.chars().all(tag_char) {
+            return Err(EcsError::invalid(format!("Invalid value for tag '{key}'.")));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(EcsError::invalid(
+                "Tag keys prefixed with 'aws:' are reserved for AWS use.",
+            ));
+        }
+        if !keys.insert(key) {
+            return Err(EcsError::invalid(format!("Duplicate tag key '{key}'.")));
+        }
+    }
+    Ok(())
+}
+
+fn tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+}
+
+/// A taggable resource named by its ARN.
+enum Target {
+    Cluster(String),
+    TaskDefinition(String),
+    ContainerInstance(String),
+    CapacityProvider(String),
+}
+
+impl Ecs {
+    fn target(&self, arn: &str) -> Result<Target> {
+        let resource = self.scope.resource_of(arn).ok_or_else(|| {
+            EcsError::invalid(format!(
+                "'{arn}' is not an ECS resource ARN of this account and region."
+            ))
+        })?;
+        let (kind, rest) = resource
+            .split_once('/')
+            .ok_or_else(|| EcsError::invalid(format!("'{arn}' is not a valid resource ARN.")))?;
+        Ok(match kind {
+            "cluster" => Target::Cluster(rest.to_owned()),
+            "task-definition" => {
+                let (family, rev) = rest
+                    .rsplit_once(':')
+                    .ok_or_else(|| EcsError::invalid(format!("'{arn}' names no revision.")))?;
+                let rev: i32 = rev
+                    .parse()
+                    .map_err(|_| EcsError::invalid(format!("'{arn}' names no revision.")))?;
+                Target::TaskDefinition(task_definition_key(family, rev))
+            }
+            "container-instance" => {
+                Target::ContainerInstance(rest.rsplit('/').next().unwrap_or_default().to_owned())
+            }
+            "capacity-provider" => Target::CapacityProvider(rest.to_owned()),
+            _ => {
+                return Err(EcsError::invalid(format!(
+                    "Resources of type '{kind}' cannot be tagged in Berth yet."
+                )))
+            }
+        })
+    }
+
+    /// Applies `f` to the tags of the resource `arn` as one durable write.
+    fn edit_tags(&self, arn: &str, f: impl FnOnce(&mut Vec<Tag>) -> Result<()>) -> Result<()> {
+        let target = self.target(arn)?;
+        let not_found =
+            || EcsError::ResourceNotFound("The specified resource could not be found.".into());
+        self.db.write(|tx: &mut Tx<'_>| match target {
+            Target::Cluster(name) => {
+                let mut rec = tx
+                    .state
+                    .clusters
+                    .get(&name)
+                    .filter(|c| c.is_active())
+                    .cloned()
+                    .ok_or(EcsError::ClusterNotFound)?;
+                f(rec.cluster.tags.get_or_insert_with(Vec::new))?;
+                tx.put(rec)
+            }
+            Target::TaskDefinition(key) => {
+                let mut rec = tx
+                    .state
+                    .task_definitions
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(not_found)?;
+                f(&mut rec.tags)?;
+                tx.put(rec)
+            }
+            Target::ContainerInstance(id) => {
+                let mut rec = tx
+                    .state
+                    .container_instances
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(not_found)?;
+                f(rec.instance.tags.get_or_insert_with(Vec::new))?;
+                tx.put(rec)
+            }
+            Target::CapacityProvider(name) => {
+                let mut rec = tx
+                    .state
+                    .capacity_providers
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(not_found)?;
+                f(rec.provider.tags.get_or_insert_with(Vec::new))?;
+                tx.put(rec)
+            }
+        })
+    }
+
+    pub(crate) fn tag_resource(&self, req: TagResourceRequest) -> Result<TagResourceResponse> {
+        let new = req.tags.unwrap_or_default();
+        validate_tags(&new)?;
+        let arn = req.resource_arn.unwrap_or_default();
+        self.edit_tags(&arn, |tags| {
+            for t in new {
+                match tags.iter_mut().find(|e| e.key == t.key) {
+                    Some(e) => e.value = t.value,
+                    None => tags.push(t),
+                }
+            }
+            if tags.len() > MAX_TAGS {
+                return Err(EcsError::invalid(format!(
+                    "A resource can have at most {MAX_TAGS} tags."
+                )));
+            }
+            Ok(())
+        })?;
+        Ok(TagResourceResponse {})
+    }
+
+    pub(crate) fn untag_resource(
+        &self,
+        req: UntagResourceRequest,
+    ) -> Result<UntagResourceResponse> {
+        let keys = req.tag_keys.unwrap_or_default();
+        let arn = req.resource_arn.unwrap_or_default();
+        self.edit_tags(&arn, |tags| {
+            tags.retain(|t| !keys.iter().any(|k| Some(k) == t.key.as_ref()));
+            Ok(())
+        })?;
+        Ok(UntagResourceResponse {})
+    }
+
+    pub(crate) fn list_tags_for_resource(
+        &self,
+        req: ListTagsForResourceRequest,
+    ) -> Result<ListTagsForResourceResponse> {
+        let arn = req.resource_arn.unwrap_or_default();
+        let target = self.target(&arn)?;
+        let not_found =
+            || EcsError::ResourceNotFound("The specified resource could not be found.".into());
+        let tags = self.db.read(|state| match target {
+            Target::Cluster(name) => state
+                .clusters
+                .get(&name)
+                .filter(|c| c.is_active())
+                .map(|r| r.cluster.tags.clone().unwrap_or_default())
+                .ok_or(EcsError::ClusterNotFound),
+            Target::TaskDefinition(key) => state
+                .task_definitions
+                .get(&key)
+                .map(|r| r.tags.clone())
+                .ok_or_else(not_found),
+            Target::ContainerInstance(id) => state
+                .container_instances
+                .get(&id)
+                .map(|r| r.instance.tags.clone().unwrap_or_default())
+                .ok_or_else(not_found),
+            Target::CapacityProvider(name) => state
+                .capacity_providers
+                .get(&name)
+                .map(|r| r.provider.tags.clone().unwrap_or_default())
+                .ok_or_else(not_found),
+        })?;
+        Ok(ListTagsForResourceResponse { tags: Some(tags) })
+    }
+}
