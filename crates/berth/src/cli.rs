@@ -1,0 +1,163 @@
+//! The subcommands and their flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use berth_server::{Config, Credential, Server};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "berth", version, about = "Berth: a self-hosted Amazon ECS")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A complete single-node region in one process (key `test`, secret `test`).
+    Dev(DevArgs),
+    /// The control plane alone; refuses to start without configured keys.
+    Server(ServerArgs),
+}
+
+#[derive(Args)]
+struct Common {
+    /// Address to listen on.
+    #[arg(long, env = "BERTH_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory holding Berth's durable state.
+    #[arg(long, env = "BERTH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// AWS region this endpoint answers as.
+    #[arg(long, env = "BERTH_REGION", default_value = "us-east-1")]
+    region: String,
+}
+
+#[derive(Args)]
+struct DevArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct ServerArgs {
+    #[command(flatten)]
+    common: Common,
+    /// An accepted key as ACCESS_KEY_ID:SECRET_ACCESS_KEY[:ACCOUNT_ID]; repeatable.
+    /// BERTH_CREDENTIALS takes a comma-separated list of the same.
+    #[arg(long = "credential", env = "BERTH_CREDENTIALS", value_delimiter = ',')]
+    credentials: Vec<String>,
+}
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:5454";
+const DEFAULT_ACCOUNT: &str = "000000000000";
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Dev(args) => {
+            let mut config = Config::dev(listen(&args.common)?, data_dir(&args.common, "dev"));
+            config.region = args.common.region.clone();
+            let server = start(config.clone()).await?;
+            let addr = server.local_addr().unwrap_or(config.listen);
+            println!(
+                "Berth dev is ready on http://{addr} (state in {})",
+                config.data_dir.display()
+            );
+            println!("Point the AWS CLI or an SDK at it:");
+            println!("  export AWS_ENDPOINT_URL=http://{addr}");
+            println!("  export AWS_ACCESS_KEY_ID=test");
+            println!("  export AWS_SECRET_ACCESS_KEY=test");
+            println!("  export AWS_REGION={}", config.region);
+            println!("  export AWS_DEFAULT_REGION={}", config.region);
+            server.run(shutdown_signal()).await?;
+        }
+        Command::Server(args) => {
+            let credentials = parse_credentials(&args.credentials)?;
+            if credentials.is_empty() {
+                bail!(
+                    "berth server needs at least one access key: pass --credential KEY:SECRET[:ACCOUNT] \
+                     or set BERTH_CREDENTIALS (use `berth dev` for a local single-node setup)"
+                );
+            }
+            let mut config = Config::dev(listen(&args.common)?, data_dir(&args.common, "server"));
+            config.region = args.common.region.clone();
+            config.credentials = credentials;
+            let server = start(config.clone()).await?;
+            let addr = server.local_addr().unwrap_or(config.listen);
+            println!(
+                "Berth server is ready on http://{addr} (state in {})",
+                config.data_dir.display()
+            );
+            server.run(shutdown_signal()).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn start(config: Config) -> Result<Server> {
+    Server::bind(config).await.context("starting the server")
+}
+
+fn listen(c: &Common) -> Result<SocketAddr> {
+    match c.listen {
+        Some(a) => Ok(a),
+        None => DEFAULT_LISTEN.parse().context("default listen address"),
+    }
+}
+
+fn data_dir(c: &Common, mode: &str) -> PathBuf {
+    c.data_dir
+        .clone()
+        .unwrap_or_else(|| match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".berth").join(mode),
+            None => PathBuf::from(".berth").join(mode),
+        })
+}
+
+fn parse_credentials(specs: &[String]) -> Result<Vec<Credential>> {
+    specs
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            let mut parts = s.trim().splitn(3, ':');
+            let (Some(key), Some(secret)) = (parts.next(), parts.next()) else {
+                bail!("credential '{s}' is not ACCESS_KEY_ID:SECRET_ACCESS_KEY[:ACCOUNT_ID]");
+            };
+            if key.is_empty() || secret.is_empty() {
+                bail!("credential '{s}' has an empty key or secret");
+            }
+            let account = parts.next().unwrap_or(DEFAULT_ACCOUNT);
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                bail!("account id '{account}' must be 12 digits");
+            }
+            Ok(Credential {
+                access_key_id: key.into(),
+                secret_access_key: secret.into(),
+                account_id: account.into(),
+            })
+        })
+        .collect()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,190 @@
+//! The axum application: `/health`, and every AWS API request on any other path.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use berth_ecs::{Ecs, Scope, SystemClock};
+use http_body_util::BodyExt;
+use tokio::net::TcpListener;
+
+use crate::auth::Keys;
+use crate::config::Config;
+use crate::route::{route, Route};
+use crate::wire::{self, WireError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("no access keys are configured; refusing to start an open server")]
+    NoCredentials,
+    #[error("opening the store in {dir}: {source}")]
+    Store {
+        dir: String,
+        source: berth_store::StoreError,
+    },
+    #[error("loading the state: {0}")]
+    State(berth_ecs::EcsError),
+    #[error("listening on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Serve(std::io::Error),
+}
+
+struct App {
+    ecs: Arc<Ecs>,
+    keys: Keys,
+    max_body: usize,
+}
+
+/// A server with its state loaded and its socket bound, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    pub async fn bind(config: Config) -> Result<Self, ServerError> {
+        if config.credentials.is_empty() {
+            return Err(ServerError::NoCredentials);
+        }
+        let dir = config.data_dir.clone();
+        let account = config.credentials[0].account_id.clone();
+        let store = berth_store::SqliteStore::open(&dir).map_err(|source| ServerError::Store {
+            dir: dir.display().to_string(),
+            source,
+        })?;
+        let ecs = Ecs::open(
+            Arc::new(store),
+            Arc::new(SystemClock),
+            Scope::new(&config.region, &account),
+        )
+        .map_err(ServerError::State)?;
+        let app = Arc::new(App {
+            ecs: Arc::new(ecs),
+            keys: Keys::new(&config.credentials),
+            max_body: config.max_body_bytes,
+        });
+        let router = Router::new()
+            .route("/health", get(|| async { "ok" }))
+            .fallback(aws_request)
+            .with_state(app);
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        Ok(Server { listener, router })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServerError::Serve)
+    }
+}
+
+/// Binds and serves until `shutdown` completes.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    Server::bind(config).await?.run(shutdown).await
+}
+
+async fn aws_request(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request_id = uuid_v4();
+    match answer(&app, &method, &uri, &headers, body).await {
+        Ok(bytes) => wire::ok(bytes, &request_id),
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(code = %e.code, message = %e.message, %request_id, "request failed");
+            } else {
+                tracing::debug!(code = %e.code, message = %e.message, %request_id, "request refused");
+            }
+            wire::error(e, &request_id)
+        }
+    }
+}
+
+async fn answer(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, WireError> {
+    let body = read_body(body, app.max_body).await?;
+    let req = berth_sigv4::Request {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query(),
+        headers,
+        body: &body,
+    };
+    berth_sigv4::verify(&req, &app.keys, SystemTime::now())?;
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    match route(target)? {
+        Route::Ecs(op) => {
+            let span = tracing::info_span!("ecs", op = op.name());
+            let _enter = span.enter();
+            let ecs = app.ecs.clone();
+            tokio::task::spawn_blocking(move || ecs.handle(op, &body))
+                .await
+                .map_err(|e| {
+                    WireError::new(500, "ServerException", format!("handler failed: {e}"))
+                })?
+                .map_err(WireError::from)
+        }
+    }
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, WireError> {
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(WireError::new(
+                413,
+                "RequestEntityTooLargeException",
+                format!("The request body is larger than {limit} bytes."),
+            ))
+        }
+        Err(e) => Err(WireError::new(
+            400,
+            "SerializationException",
+            format!("Could not read the request body: {e}"),
+        )),
+    }
+}
+
+fn uuid_v4() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
