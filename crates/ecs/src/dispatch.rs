@@ -6,13 +6,23 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::error::{EcsError, Result};
 use crate::Ecs;
 
-/// Bodies are limited before they reach here; this only guards the parser's recursion.
+/// Parses and checks a request body. Bodies are size-limited before they reach here.
 fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {
         body
     };
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(EcsError::Serialization(
+            "The request body must be a JSON object.".into(),
+        ));
+    }
+    if nesting_depth(body) > MAX_NESTING {
+        return Err(EcsError::Serialization(format!(
+            "The request body nests deeper than {MAX_NESTING} levels."
+        )));
+    }
     let req: Req = serde_json::from_slice(body).map_err(|e| {
         EcsError::Serialization(match e.classify() {
             serde_json::error::Category::Data => format!("Invalid request: {e}"),
@@ -29,6 +39,35 @@ fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req> {
         )));
     }
     Ok(req)
+}
+
+/// No ECS shape nests anywhere near this deep; deeper bodies are refused before parsing.
+const MAX_NESTING: usize = 64;
+
+/// The deepest nesting of arrays and objects in a JSON text (strings skipped).
+fn nesting_depth(body: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 fn call<Req, Resp>(body: &[u8], f: impl FnOnce(Req) -> Result<Resp>) -> Result<Vec<u8>>

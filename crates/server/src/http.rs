@@ -42,6 +42,7 @@ pub enum ServerError {
 
 struct App {
     ecs: Arc<Ecs>,
+    region: String,
     keys: Keys,
     max_body: usize,
 }
@@ -71,6 +72,7 @@ impl Server {
         .map_err(ServerError::State)?;
         let app = Arc::new(App {
             ecs: Arc::new(ecs),
+            region: config.region.clone(),
             keys: Keys::new(&config.credentials),
             max_body: config.max_body_bytes,
         });
@@ -147,10 +149,18 @@ async fn answer(
         headers,
         body: &body,
     };
-    berth_sigv4::verify(&req, &app.keys, SystemTime::now())?;
+    let caller = berth_sigv4::verify(&req, &app.keys, SystemTime::now())?;
+    if caller.region != app.region {
+        return Err(WireError::new(
+            403,
+            "InvalidSignatureException",
+            format!("Credential should be scoped to a valid region, not '{}'. This endpoint serves '{}'.", caller.region, app.region),
+        ));
+    }
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     match route(target)? {
         Route::Ecs(op) => {
+            scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
             let span = tracing::info_span!("ecs", op = op.name());
             let _enter = span.enter();
             let ecs = app.ecs.clone();
@@ -161,6 +171,19 @@ async fn answer(
                 })?
                 .map_err(WireError::from)
         }
+    }
+}
+
+/// A signature is only good for the service its credential scope names.
+fn scoped_to(caller: &berth_sigv4::Verified, service: &str) -> Result<(), WireError> {
+    if caller.service == service {
+        Ok(())
+    } else {
+        Err(WireError::new(
+            403,
+            "InvalidSignatureException",
+            format!("Credential should be scoped to correct service: '{service}'."),
+        ))
     }
 }
 

@@ -46,6 +46,23 @@ fn check_value(name: &SettingName, value: &str) -> Result<()> {
 }
 
 impl Ecs {
+    /// The value of setting `name` in effect for the caller.
+    pub(crate) fn effective_setting(
+        &self,
+        state: &crate::state::State,
+        name: &SettingName,
+    ) -> String {
+        [self.principal().as_str(), ACCOUNT_DEFAULT]
+            .iter()
+            .find_map(|p| {
+                state
+                    .account_settings
+                    .get(&account_setting_key(p, name.as_str()))
+            })
+            .and_then(|r| r.setting.value.clone())
+            .unwrap_or_else(|| aws_default(name).to_owned())
+    }
+
     pub(crate) fn put_account_setting(
         &self,
         req: PutAccountSettingRequest,

@@ -194,6 +194,8 @@ fn check_batch(attrs: &[Attribute], with_values: bool) -> Result<()> {
             if let Some(v) = a.value.as_deref() {
                 let ok = !v.is_empty()
                     && v.len() <= 128
+                    && !v.starts_with(' ')
+                    && !v.ends_with(' ')
                     && v.chars()
                         .all(|c| c.is_ascii_alphanumeric() || "-_.@/\\: ".contains(c));
                 if !ok {

@@ -125,7 +125,14 @@ impl Ecs {
                     for n in names {
                         match find(state, n) {
                             Some(rec) => providers.push(view(rec)),
-                            None => failures.push(failure(n.clone(), "MISSING")),
+                            None => {
+                                let arn = if n.starts_with("arn:") {
+                                    n.clone()
+                                } else {
+                                    self.scope.capacity_provider_arn(n)
+                                };
+                                failures.push(failure(arn, "MISSING"))
+                            }
                         }
                     }
                     Ok(DescribeCapacityProvidersResponse {

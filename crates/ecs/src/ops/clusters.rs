@@ -41,9 +41,10 @@ impl Ecs {
                 .iter()
                 .any(|s| s.name == Some(ClusterSettingName::ContainerInsights))
             {
+                let insights = self.effective_setting(tx.state, &SettingName::ContainerInsights);
                 settings.push(ClusterSetting {
                     name: Some(ClusterSettingName::ContainerInsights),
-                    value: Some("disabled".into()),
+                    value: Some(insights),
                 });
             }
             let rec = ClusterRec {

@@ -7,8 +7,8 @@ use berth_ecs_model::shapes::*;
 use super::{failure, list, validate_tags};
 use crate::error::{EcsError, Result};
 use crate::page::{page_size, paginate};
-use crate::records::{ClusterRec, ContainerInstanceRec};
-use crate::state::{State, Tx};
+use crate::records::ContainerInstanceRec;
+use crate::state::State;
 use crate::Ecs;
 
 const MAX_DESCRIBE: usize = 100;
@@ -31,7 +31,7 @@ impl Ecs {
         };
         let now = self.now();
         let rec = self.db.write(|tx| {
-            let cluster = self.cluster_for_registration(tx, req.cluster.as_deref())?;
+            let cluster = self.active_cluster(tx.state, req.cluster.as_deref())?.name().to_owned();
             let existing = match req.container_instance_arn.as_deref() {
                 Some(arn) if !arn.is_empty() => {
                     let rec = find(self, tx.state, &cluster, arn).ok_or_else(|| {
@@ -101,36 +101,6 @@ impl Ecs {
         Ok(RegisterContainerInstanceResponse {
             container_instance: Some(view(&rec, true)),
         })
-    }
-
-    /// The cluster an agent registers into; the `default` cluster is created on first use,
-    /// as ECS does when the first instance of an account joins it.
-    fn cluster_for_registration(&self, tx: &mut Tx<'_>, param: Option<&str>) -> Result<String> {
-        match self.active_cluster(tx.state, param) {
-            Ok(c) => Ok(c.name().to_owned()),
-            Err(EcsError::ClusterNotFound)
-                if param.is_none_or(|p| p.is_empty() || p == "default") =>
-            {
-                let settings = vec![ClusterSetting {
-                    name: Some(ClusterSettingName::ContainerInsights),
-                    value: Some("disabled".into()),
-                }];
-                tx.put(ClusterRec {
-                    cluster: Cluster {
-                        cluster_arn: Some(self.scope.cluster_arn("default")),
-                        cluster_name: Some("default".into()),
-                        status: Some("ACTIVE".into()),
-                        settings: Some(settings),
-                        tags: Some(Vec::new()),
-                        capacity_providers: Some(Vec::new()),
-                        default_capacity_provider_strategy: Some(Vec::new()),
-                        ..Default::default()
-                    },
-                })?;
-                Ok("default".into())
-            }
-            Err(e) => Err(e),
-        }
     }
 
     pub(crate) fn deregister_container_instance(

@@ -68,6 +68,58 @@ pub fn fargate_size_valid(cpu: i64, memory: i64) -> bool {
     }
 }
 
+/// Why a definition cannot run on Fargate, if it cannot (beyond network mode and size).
+fn fargate_incompatibility(req: &RegisterTaskDefinitionRequest) -> Option<String> {
+    for v in req.volumes.as_deref().unwrap_or_default() {
+        let name = v.name.as_deref().unwrap_or_default();
+        if v.host.as_ref().is_some_and(|h| h.source_path.is_some()) {
+            return Some(format!("host volumes with a sourcePath (volume '{name}')"));
+        }
+        if v.docker_volume_configuration.is_some() {
+            return Some(format!("dockerVolumeConfiguration (volume '{name}')"));
+        }
+    }
+    if req
+        .placement_constraints
+        .as_ref()
+        .is_some_and(|p| !p.is_empty())
+    {
+        return Some("placement constraints".into());
+    }
+    if req.ipc_mode.is_some() {
+        return Some("ipcMode".into());
+    }
+    if req.pid_mode == Some(PidMode::Host) {
+        return Some("pidMode host".into());
+    }
+    for c in req.container_definitions.as_deref().unwrap_or_default() {
+        let name = c.name.as_deref().unwrap_or_default();
+        if c.privileged == Some(true) {
+            return Some(format!("privileged containers (container '{name}')"));
+        }
+        if c.links.as_ref().is_some_and(|l| !l.is_empty()) {
+            return Some(format!("links (container '{name}')"));
+        }
+        if c.docker_security_options
+            .as_ref()
+            .is_some_and(|l| !l.is_empty())
+        {
+            return Some(format!("dockerSecurityOptions (container '{name}')"));
+        }
+        if let Some(lp) = &c.linux_parameters {
+            if lp.devices.as_ref().is_some_and(|d| !d.is_empty())
+                || lp.shared_memory_size.is_some()
+                || lp.tmpfs.as_ref().is_some_and(|t| !t.is_empty())
+            {
+                return Some(format!(
+                    "devices, sharedMemorySize or tmpfs (container '{name}')"
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Checks a registration and returns the task definition as ECS stores it (without ARN,
 /// revision and registration stamps, which the caller adds).
 pub fn build(req: &RegisterTaskDefinitionRequest) -> Result<TaskDefinition> {
@@ -101,11 +153,6 @@ pub fn build(req: &RegisterTaskDefinitionRequest) -> Result<TaskDefinition> {
         }
         if !volume_names.insert(name) {
             return Err(EcsError::client(format!("Duplicate volume name '{name}'.")));
-        }
-        if fargate && v.host.as_ref().is_some_and(|h| h.source_path.is_some()) {
-            return Err(EcsError::client(format!(
-                "Fargate does not support host volumes with a sourcePath (volume '{name}')."
-            )));
         }
     }
 
@@ -155,9 +202,22 @@ pub fn build(req: &RegisterTaskDefinitionRequest) -> Result<TaskDefinition> {
         }
         for d in c.depends_on.as_deref().unwrap_or_default() {
             let target = d.container_name.as_deref().unwrap_or_default();
-            if target == name || !names.contains(target) {
+            let Some(dep) = containers
+                .iter()
+                .find(|o| o.name.as_deref() == Some(target) && target != name)
+            else {
                 return Err(EcsError::client(format!(
                     "Container '{name}' depends on '{target}', which is not another container of this task definition."
+                )));
+            };
+            let exits = matches!(
+                d.condition,
+                Some(ContainerCondition::Complete) | Some(ContainerCondition::Success)
+            );
+            if exits && dep.essential != Some(false) {
+                return Err(EcsError::client(format!(
+                    "Container '{name}' depends on '{target}' with condition {}: COMPLETE and SUCCESS cannot be set on an essential container.",
+                    d.condition.as_ref().map(|c| c.as_str()).unwrap_or_default()
                 )));
             }
         }
@@ -177,9 +237,11 @@ pub fn build(req: &RegisterTaskDefinitionRequest) -> Result<TaskDefinition> {
                 )));
             }
         }
-        if fargate && c.privileged == Some(true) {
+        if mode == Some(NetworkMode::None)
+            && c.port_mappings.as_ref().is_some_and(|p| !p.is_empty())
+        {
             return Err(EcsError::client(format!(
-                "Fargate does not support privileged containers (container '{name}')."
+                "Port mappings are not supported when networkMode=none (container '{name}')."
             )));
         }
     }
@@ -187,6 +249,17 @@ pub fn build(req: &RegisterTaskDefinitionRequest) -> Result<TaskDefinition> {
         return Err(EcsError::client(
             "Task definition does not have any essential container.",
         ));
+    }
+    if let Some(task_mem) = task_memory {
+        let reserved: i64 = containers
+            .iter()
+            .map(|c| i64::from(c.memory_reservation.or(c.memory).unwrap_or(0)))
+            .sum();
+        if reserved > task_mem {
+            return Err(EcsError::client(format!(
+                "The containers' memory reservations ({reserved} MiB) exceed the task memory ({task_mem} MiB)."
+            )));
+        }
     }
     if let Some(cpu) = task_cpu {
         if cpu_sum > cpu {
@@ -210,6 +283,9 @@ pub fn build(req: &RegisterTaskDefinitionRequest) -> Result<TaskDefinition> {
             return Err(EcsError::client(format!(
                 "No Fargate configuration exists for given values: {cpu} CPU, {memory} memory."
             )));
+        }
+        if let Some(why) = fargate_incompatibility(req) {
+            return Err(EcsError::client(format!("Fargate does not support {why}.")));
         }
     }
     for pc in req.placement_constraints.as_deref().unwrap_or_default() {
@@ -334,7 +410,7 @@ fn normalized(
         .collect::<Vec<_>>();
     let fargate_ok = mode == Some(NetworkMode::Awsvpc)
         && matches!((task_cpu, task_memory), (Some(c), Some(m)) if fargate_size_valid(c, m))
-        && containers.iter().all(|c| c.privileged != Some(true));
+        && fargate_incompatibility(req).is_none();
     let mut compatibilities = vec![Compatibility::Ec2];
     if fargate_ok {
         compatibilities.push(Compatibility::Fargate);

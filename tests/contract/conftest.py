@@ -1,0 +1,300 @@
+"""Fixtures for the Berth contract suite.
+
+Every test talks to a real ``berth dev`` process through clients nobody on the
+project wrote: boto3 and the AWS CLI.  The binary comes from ``$BERTH_BIN``
+(default ``<repo>/target/debug/berth``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ctutil import AwsCli, make_ecs_client
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BERTH_BIN = Path(os.environ.get("BERTH_BIN", REPO_ROOT / "target" / "debug" / "berth"))
+START_TIMEOUT = float(os.environ.get("BERTH_START_TIMEOUT", "30"))
+LOG_TAIL_LINES = 200
+
+# Every server process this run started, so that none outlives the run and
+# failing tests can show what the server printed.
+_LIVE_SERVERS: list["BerthServer"] = []
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerStartError(RuntimeError):
+    pass
+
+
+class BerthServer:
+    """One ``berth dev`` process bound to 127.0.0.1 with its own data dir."""
+
+    def __init__(self, name: str, data_dir: Path, log_dir: Path):
+        self.name = name
+        self.data_dir = Path(data_dir)
+        self.log_path = Path(log_dir) / f"berth-{name}.log"
+        self.port: int | None = None
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    # -- addressing -------------------------------------------------------
+    @property
+    def endpoint(self) -> str:
+        assert self.port is not None, "server was never started"
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, **config_overrides):
+        return make_ecs_client(self.endpoint, **config_overrides)
+
+    # -- lifecycle --------------------------------------------------------
+    def start(self, timeout: float = START_TIMEOUT) -> "BerthServer":
+        if not BERTH_BIN.exists():
+            raise ServerStartError(
+                f"Berth binary not found at {BERTH_BIN}. Build it (cargo build) "
+                f"or point BERTH_BIN at it."
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.port is None:
+            self.port = _free_port()
+        last_error = None
+        # After a kill -9 the old listener is gone, but give the kernel a
+        # moment if the same port is briefly unavailable.
+        for attempt in range(5):
+            try:
+                self._spawn_and_wait(timeout)
+                self.starts += 1
+                if self not in _LIVE_SERVERS:
+                    _LIVE_SERVERS.append(self)
+                return self
+            except ServerStartError as exc:
+                last_error = exc
+                if self.proc is not None and self.proc.poll() is None:
+                    # Alive but never became healthy: that is not a port race.
+                    self.kill()
+                    break
+                time.sleep(0.5 * (attempt + 1))
+        raise ServerStartError(f"{last_error}\n--- server log tail ---\n{self.log_tail()}")
+
+    def _spawn_and_wait(self, timeout: float) -> None:
+        log = open(self.log_path, "ab")
+        log.write(
+            f"\n===== start #{self.starts + 1} on 127.0.0.1:{self.port} "
+            f"data-dir={self.data_dir} =====\n".encode()
+        )
+        log.flush()
+        cmd = [
+            str(BERTH_BIN),
+            "dev",
+            "--listen",
+            f"127.0.0.1:{self.port}",
+            "--data-dir",
+            str(self.data_dir),
+        ]
+        env = dict(os.environ)
+        env.setdefault("RUST_BACKTRACE", "1")
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerStartError(
+                    f"berth exited with status {self.proc.returncode} before becoming healthy"
+                )
+            if self.healthy(timeout=1.0):
+                return
+            time.sleep(0.05)
+        raise ServerStartError(f"berth did not answer GET /health with 200 within {timeout}s")
+
+    def healthy(self, timeout: float = 2.0) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/health", timeout=timeout) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, OSError, TimeoutError):
+            return False
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, no chance to flush anything: what a power cut looks like."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self in _LIVE_SERVERS:
+            _LIVE_SERVERS.remove(self)
+
+    def restart(self, timeout: float = START_TIMEOUT) -> "BerthServer":
+        """kill -9 the process and start it again on the same port and data dir."""
+        self.kill()
+        return self.start(timeout=timeout)
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log file)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _kill_leftovers() -> None:
+    for srv in list(_LIVE_SERVERS):
+        srv.kill()
+
+
+atexit.register(_kill_leftovers)
+
+
+# ---------------------------------------------------------------------------
+# Environment hygiene: never read the developer's own AWS profile.
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_aws_env(tmp_path_factory):
+    home = tmp_path_factory.mktemp("aws-home")
+    cfg = home / "config"
+    cfg.write_text("[default]\nregion = us-east-1\n")
+    creds = home / "credentials"
+    creds.write_text("")
+    mp = pytest.MonkeyPatch()
+    for var in list(os.environ):
+        if var.startswith("AWS_"):
+            mp.delenv(var, raising=False)
+    mp.setenv("AWS_CONFIG_FILE", str(cfg))
+    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    yield
+    mp.undo()
+
+
+# ---------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------
+
+
+def _start_or_fail(srv: BerthServer) -> None:
+    error = None
+    try:
+        srv.start()
+    except ServerStartError as exc:
+        error = str(exc)
+    if error is not None:
+        pytest.fail(error, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, _isolated_aws_env):
+    root = tmp_path_factory.mktemp("berth-session")
+    srv = BerthServer("session", root / "data", root)
+    _start_or_fail(srv)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path, _isolated_aws_env):
+    """A private server for tests that need an empty world or a restart."""
+    srv = BerthServer(f"fresh-{tmp_path.name}", tmp_path / "data", tmp_path)
+    _start_or_fail(srv)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def restart(fresh_server):
+    """kill -9 the fresh server, start it on the same data dir, return a new client."""
+
+    def _restart():
+        fresh_server.restart()
+        return fresh_server.client()
+
+    return _restart
+
+
+@pytest.fixture(scope="session")
+def ecs(server):
+    return server.client()
+
+
+@pytest.fixture
+def fresh_ecs(fresh_server):
+    return fresh_server.client()
+
+
+@pytest.fixture(scope="session")
+def endpoint(server):
+    return server.endpoint
+
+
+# ---------------------------------------------------------------------------
+# AWS CLI
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aws(server):
+    return AwsCli(server.endpoint)
+
+
+# ---------------------------------------------------------------------------
+# Show the server's own log next to any failure.
+# ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        for srv in list(_LIVE_SERVERS):
+            report.sections.append(
+                (f"berth server log [{srv.name}] (last {LOG_TAIL_LINES} lines, {srv.log_path})",
+                 srv.log_tail())
+            )
+    return report
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _kill_leftovers()
+
