@@ -233,6 +233,32 @@ def server(tmp_path_factory, _isolated_aws_env):
     srv.stop()
 
 
+@pytest.fixture(autouse=True)
+def _session_server_guard(request):
+    """If the shared server dies during a test, fail that test and bring it back.
+
+    The restart reuses the same port and data dir, so later tests still run
+    instead of all failing with connection errors.
+    """
+    yield
+    if "server" not in request.fixturenames:
+        return
+    srv = request.getfixturevalue("server")
+    if srv.alive():
+        return
+    code = srv.proc.returncode if srv.proc else None
+    restarted = True
+    try:
+        srv.start()
+    except ServerStartError:
+        restarted = False
+    pytest.fail(
+        f"berth (session server) died during this test with exit status {code}; "
+        f"{'restarted it for the remaining tests' if restarted else 'it could not be restarted'}",
+        pytrace=False,
+    )
+
+
 @pytest.fixture
 def fresh_server(tmp_path, _isolated_aws_env):
     """A private server for tests that need an empty world or a restart."""

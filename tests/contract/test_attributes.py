@@ -5,10 +5,10 @@ from ctutil import expect_error, kv_dict, register_instance, short_id, unique
 
 @pytest.fixture
 def target(ecs):
-    """A cluster with one bare instance (no attributes of its own)."""
+    """A cluster with one bare instance: no agent attributes, no identity document."""
     cluster = unique()
     ecs.create_cluster(clusterName=cluster)
-    ci = register_instance(ecs, cluster, standard_attributes=False)
+    ci = register_instance(ecs, cluster, standard_attributes=False, with_identity=False)
     return cluster, ci["containerInstanceArn"]
 
 
@@ -73,7 +73,7 @@ def test_put_attributes_overwrites_value(ecs, target):
 
 def test_list_attributes_filters(ecs, target):
     cluster, arn = target
-    other = register_instance(ecs, cluster, standard_attributes=False)["containerInstanceArn"]
+    other = register_instance(ecs, cluster, standard_attributes=False, with_identity=False)["containerInstanceArn"]
     ecs.put_attributes(
         cluster=cluster,
         attributes=[

@@ -149,7 +149,7 @@ def test_wrong_json_type(server, ecs, endpoint, target, body):
     assert_still_serving(server, ecs)
 
 
-@pytest.mark.parametrize("body", [b"[]", b'"a string"', b"42", b"null"], ids=["array", "string", "number", "null"])
+@pytest.mark.parametrize("body", [b"[]", b'"a string"', b"42"], ids=["array", "string", "number"])
 def test_body_must_be_an_object(server, ecs, endpoint, body):
     resp = raw_call(endpoint, "ListClusters", body)
     assert_json_error(resp, "SerializationException")

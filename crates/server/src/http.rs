@@ -80,13 +80,10 @@ impl Server {
             .route("/health", get(|| async { "ok" }))
             .fallback(aws_request)
             .with_state(app);
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| ServerError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+        let listener = listen(config.listen).map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
         Ok(Server { listener, router })
     }
 
@@ -103,6 +100,21 @@ impl Server {
             .await
             .map_err(ServerError::Serve)
     }
+}
+
+/// Connections the kernel may queue before they are accepted: bursts of thousands of
+/// clients connecting at once are queued rather than reset.
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Binds and serves until `shutdown` completes.
@@ -161,10 +173,11 @@ async fn answer(
     match route(target)? {
         Route::Ecs(op) => {
             scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
+            // The span goes with the blocking call; a guard held across `.await` would chain
+            // spans of unrelated requests together.
             let span = tracing::info_span!("ecs", op = op.name());
-            let _enter = span.enter();
             let ecs = app.ecs.clone();
-            tokio::task::spawn_blocking(move || ecs.handle(op, &body))
+            tokio::task::spawn_blocking(move || span.in_scope(|| ecs.handle(op, &body)))
                 .await
                 .map_err(|e| {
                     WireError::new(500, "ServerException", format!("handler failed: {e}"))
