@@ -1,13 +1,22 @@
 //! The control plane's working state: every record in memory, loaded from the store at
 //! start, changed only through [`Tx`] so that a change is durable before anyone sees it.
 //!
-//! A write runs under the single writer lock: it reads the current state, stages records in a
-//! `Tx`, commits the staged batch to the store (the durable point) and only then applies it to
-//! memory. Readers never wait for the disk, and two writers can never both read the same
-//! "before" (no lost updates: two registrations of one family get different revisions).
+//! ## The write path (group commit)
+//!
+//! A write runs under the writer lock against the *working* state: it reads, stages records
+//! in a `Tx`, and — if it succeeds — its changes are applied to the working state and its ops
+//! appended to the open batch. It then releases the lock and waits until its batch is durable.
+//! The first waiter becomes the *leader*: it cuts the batch (ops plus an O(1) snapshot of the
+//! working state, thanks to persistent maps), commits it to the store in one transaction, and
+//! only then publishes the snapshot as the *visible* state and wakes the batch's writers.
+//!
+//! So: writers are serialised (no lost updates: two registrations of one family get different
+//! revisions), many writes share one fsync, readers only ever see durable state and never wait
+//! for the disk, and nothing is acknowledged before it is on disk. If a commit fails, every
+//! write not yet durable is discarded (the working state goes back to the visible one) and
+//! its writer gets an error.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 
 use berth_store::{Op, Store};
 use serde::{de::DeserializeOwned, Serialize};
@@ -15,10 +24,11 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::error::{EcsError, Result};
 use crate::records::*;
 
-pub type Table<T> = BTreeMap<String, T>;
+/// A table of records by store key; cloning is O(1).
+pub type Table<T> = imbl::OrdMap<String, T>;
 
 /// Everything the control plane knows, keyed as in the store.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct State {
     pub clusters: Table<ClusterRec>,
     pub families: Table<FamilyRec>,
@@ -45,7 +55,7 @@ pub struct Tx<'a> {
     applies: Vec<Apply>,
 }
 
-impl<'a> Tx<'a> {
+impl Tx<'_> {
     pub fn put<R: Record>(&mut self, rec: R) -> Result<()> {
         let key = rec.key();
         let value = serde_json::to_vec(&rec)
@@ -66,10 +76,29 @@ impl<'a> Tx<'a> {
     }
 }
 
+/// The writer side: the working state and the batch being filled.
+struct Writer {
+    working: State,
+    pending: Vec<Op>,
+    /// Sequence number of the batch being filled.
+    open_batch: u64,
+}
+
+/// Which batches are durable, and whether a leader is committing one.
+#[derive(Default)]
+struct Progress {
+    durable: u64,
+    /// Ranges of batches discarded after a failed commit (rare; never shrinks).
+    failed: Vec<(u64, u64)>,
+    committing: bool,
+}
+
 /// The state with its store: the only way records change.
 pub struct Db {
-    state: RwLock<State>,
-    writer: Mutex<()>,
+    visible: RwLock<Arc<State>>,
+    writer: Mutex<Writer>,
+    progress: Mutex<Progress>,
+    batch_done: Condvar,
     store: Arc<dyn Store>,
 }
 
@@ -84,41 +113,132 @@ impl Db {
         load::<CapacityProviderRec>(&*store, &mut state)?;
         load::<AccountSettingRec>(&*store, &mut state)?;
         Ok(Db {
-            state: RwLock::new(state),
-            writer: Mutex::new(()),
+            visible: RwLock::new(Arc::new(state.clone())),
+            writer: Mutex::new(Writer {
+                working: state,
+                pending: Vec::new(),
+                open_batch: 1,
+            }),
+            progress: Mutex::new(Progress::default()),
+            batch_done: Condvar::new(),
             store,
         })
     }
 
+    /// Runs `f` on the durable state. Never waits for the disk.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        // Poisoning cannot leave `State` half-changed: applies only insert or remove whole
-        // records, so recovering the guard is safe.
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
-        f(&state)
+        let snapshot = self
+            .visible
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        f(&snapshot)
     }
 
-    /// Runs `f` as one durable write. If `f` fails or the store refuses the batch, nothing
-    /// changes.
+    /// Runs `f` as one durable write and returns once its changes are on disk. If `f` fails,
+    /// or the store refuses the batch, nothing changes.
     pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
-        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let (result, ops, applies) = {
-            let state = self.state.read().unwrap_or_else(|p| p.into_inner());
-            let mut tx = Tx {
-                state: &state,
-                ops: Vec::new(),
-                applies: Vec::new(),
+        let (result, batch) = {
+            let mut w = self.writer();
+            let (result, ops, applies) = {
+                let mut tx = Tx {
+                    state: &w.working,
+                    ops: Vec::new(),
+                    applies: Vec::new(),
+                };
+                let result = f(&mut tx)?;
+                (result, tx.ops, tx.applies)
             };
-            let result = f(&mut tx)?;
-            (result, tx.ops, tx.applies)
-        };
-        if !ops.is_empty() {
-            self.store.commit(ops)?;
-            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            if ops.is_empty() {
+                return Ok(result);
+            }
             for apply in applies {
-                apply(&mut state);
+                apply(&mut w.working);
+            }
+            w.pending.extend(ops);
+            (result, w.open_batch)
+        };
+        self.wait_durable(batch)?;
+        Ok(result)
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
+        // Poisoning cannot leave the working state half-changed: applies only insert or
+        // remove whole records, and a panicking `f` has applied nothing.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until `batch` is durable, committing it (and everything before it) as the leader
+    /// if nobody else is.
+    fn wait_durable(&self, batch: u64) -> Result<()> {
+        let mut progress = self.progress();
+        loop {
+            if progress
+                .failed
+                .iter()
+                .any(|(from, to)| (*from..=*to).contains(&batch))
+            {
+                return Err(EcsError::Server(
+                    "The service could not save the change; nothing was changed.".into(),
+                ));
+            }
+            if progress.durable >= batch {
+                return Ok(());
+            }
+            if progress.committing {
+                progress = self
+                    .batch_done
+                    .wait(progress)
+                    .unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            progress.committing = true;
+            drop(progress);
+            let outcome = self.commit_open_batch();
+            progress = self.progress();
+            progress.committing = false;
+            match outcome {
+                Ok(committed) => progress.durable = committed,
+                Err(discarded) => progress.failed.push(discarded),
+            }
+            self.batch_done.notify_all();
+        }
+    }
+
+    /// Cuts the open batch, commits it, publishes its state. On failure discards every
+    /// change that is not durable and returns the range of discarded batch numbers.
+    fn commit_open_batch(&self) -> std::result::Result<u64, (u64, u64)> {
+        let (ops, snapshot, batch) = {
+            let mut w = self.writer();
+            let batch = w.open_batch;
+            w.open_batch += 1;
+            (std::mem::take(&mut w.pending), w.working.clone(), batch)
+        };
+        match self.store.commit(ops) {
+            Ok(()) => {
+                *self.visible.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
+                Ok(batch)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store commit failed; discarding changes not yet durable");
+                let mut w = self.writer();
+                let visible = self
+                    .visible
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                w.working = (*visible).clone();
+                w.pending.clear();
+                // Writes staged after the cut were built on the discarded changes: drop them too.
+                let last = w.open_batch;
+                w.open_batch += 1;
+                Err((batch, last))
             }
         }
-        Ok(result)
     }
 }
 
@@ -133,4 +253,74 @@ fn load<R: Record>(store: &dyn Store, state: &mut State) -> Result<()> {
         R::table_mut(state).insert(key, rec);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_ecs_model::shapes::Cluster;
+    use berth_store::MemStore;
+
+    fn cluster(name: &str) -> ClusterRec {
+        ClusterRec {
+            cluster: Cluster {
+                cluster_name: Some(name.into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_all_become_durable_and_visible() {
+        let store = Arc::new(MemStore::default());
+        let db = Arc::new(Db::open(store.clone()).expect("open"));
+        let threads: Vec<_> = (0..32)
+            .map(|i| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    db.write(|tx| tx.put(cluster(&format!("c{i}"))))
+                        .expect("write");
+                    // Acknowledged ⇒ visible to readers.
+                    assert!(db.read(|s| s.clusters.contains_key(&format!("c{i}"))));
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        assert_eq!(store.load("cluster").expect("load").len(), 32);
+    }
+
+    #[test]
+    fn a_failed_commit_discards_the_change_and_later_writes_work() {
+        let store = Arc::new(MemStore::default());
+        let db = Db::open(store.clone()).expect("open");
+        store.set_failing(true);
+        assert!(db.write(|tx| tx.put(cluster("lost"))).is_err());
+        store.set_failing(false);
+        assert!(!db.read(|s| s.clusters.contains_key("lost")));
+        db.write(|tx| {
+            assert!(
+                !tx.state.clusters.contains_key("lost"),
+                "working state was reset"
+            );
+            tx.put(cluster("kept"))
+        })
+        .expect("write");
+        assert!(db.read(|s| s.clusters.contains_key("kept")));
+        assert_eq!(store.load("cluster").expect("load").len(), 1);
+    }
+
+    #[test]
+    fn a_failing_closure_changes_nothing() {
+        let store = Arc::new(MemStore::default());
+        let db = Db::open(store.clone()).expect("open");
+        let r: Result<()> = db.write(|tx| {
+            tx.put(cluster("half"))?;
+            Err(EcsError::client("refused"))
+        });
+        assert!(r.is_err());
+        assert!(!db.read(|s| s.clusters.contains_key("half")));
+        assert!(store.load("cluster").expect("load").is_empty());
+    }
 }
