@@ -16,7 +16,7 @@ Mapping rules (see crates/ecs-model/src/lib.rs for the runtime half):
   same, and `required` is checked by Validate), except non-boxed primitives
   (Integer, Long, Double, Boolean) which the protocol always carries: plain
   values with `#[serde(default)]`, always serialized.
-- string with enum -> enum with one variant per value plus Unknown(String), so
+- string with enum -> enum with one variant per value plus Unrecognized(String), so
   an unknown value deserializes and is reported by Validate as a parameter error.
 - list -> Vec<T>, map -> BTreeMap<String, T>, timestamp -> f64 epoch seconds.
 - exception structures are not generated (errors live in berth-ecs).
@@ -145,7 +145,7 @@ class Gen:
         result = []
         for value in s["enum"]:
             v = variant(value)
-            while v in seen or v == "Unknown":
+            while v in seen or v == "Unrecognized":
                 v += "_"
             seen[v] = value
             result.append((v, value))
@@ -157,7 +157,7 @@ class Gen:
         for v, value in vs:
             lines.append("    %s," % v)
         lines.append("    /// A value the model does not list; rejected by `Validate`.")
-        lines.append("    Unknown(String),")
+        lines.append("    Unrecognized(String),")
         lines.append("}\n")
         lines.append("impl %s {" % name)
         lines.append("    pub const VALUES: &'static [&'static str] = &[%s];" % ", ".join(
@@ -166,14 +166,14 @@ class Gen:
         lines.append("        match self {")
         for v, value in vs:
             lines.append("            Self::%s => %s," % (v, json.dumps(value)))
-        lines.append("            Self::Unknown(s) => s,")
+        lines.append("            Self::Unrecognized(s) => s,")
         lines.append("        }")
         lines.append("    }")
         lines.append("    pub fn parse(s: &str) -> Self {")
         lines.append("        match s {")
         for v, value in vs:
             lines.append("            %s => Self::%s," % (json.dumps(value), v))
-        lines.append("            other => Self::Unknown(other.to_owned()),")
+        lines.append("            other => Self::Unrecognized(other.to_owned()),")
         lines.append("        }")
         lines.append("    }")
         lines.append("}\n")
@@ -224,7 +224,7 @@ class Gen:
                 out.append(
                     "impl Validate for %s {\n"
                     "    fn validate(&self, path: &str, v: &mut Violations) {\n"
-                    "        if let Self::Unknown(value) = self {\n"
+                    "        if let Self::Unrecognized(value) = self {\n"
                     "            v.bad_enum(path, value, Self::VALUES);\n"
                     "        }\n"
                     "    }\n"

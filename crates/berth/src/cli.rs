@@ -20,6 +20,8 @@ enum Command {
     Dev(DevArgs),
     /// The control plane alone; refuses to start without configured keys.
     Server(ServerArgs),
+    /// Load generators (e.g. `berth bench api`) that print their figures as JSON lines.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -92,6 +94,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             server.run(shutdown_signal()).await?;
         }
+        Command::Bench(args) => crate::bench::run(args).await?,
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `berth`: the one binary. Parses the command line and hands over to the library crates.
 
+mod bench;
 mod cli;
 
 use anyhow::Result;

@@ -7,7 +7,7 @@
 //!   ranges) and collects every violation with the member's path, so the API layer can answer
 //!   one AWS-shaped error listing all of them;
 //! - [`string_enum!`]: serde for the generated enums, which keep unknown values
-//!   (`Unknown(String)`) instead of failing to parse, so they are reported as parameter errors
+//!   (`Unrecognized(String)`) instead of failing to parse, so they are reported as parameter errors
 //!   rather than as serialization errors.
 //!
 //! ```

@@ -28,6 +28,7 @@ mod dispatch;
 pub mod error;
 pub(crate) mod ops;
 mod page;
+mod placing;
 mod query;
 pub mod records;
 pub mod state;

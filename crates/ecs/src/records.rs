@@ -2,7 +2,7 @@
 //! plus what the wire shape does not carry (tags of a task definition, an instance's cluster).
 
 use berth_ecs_model::shapes::{
-    CapacityProvider, Cluster, ContainerInstance, Setting, Tag, TaskDefinition,
+    CapacityProvider, Cluster, ContainerInstance, Setting, Tag, Task, TaskDefinition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +10,9 @@ use crate::state::{Record, State, Table};
 
 macro_rules! record {
     ($ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr) => {
+        record!($ty, $kind, $field, |$r| $key, index = |_s, _old, _new| {});
+    };
+    ($ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr, index = |$s:ident, $old:ident, $new:ident| $index:block) => {
         impl Record for $ty {
             const KIND: &'static str = $kind;
             fn key(&self) -> String {
@@ -22,6 +25,7 @@ macro_rules! record {
             fn table_mut(state: &mut State) -> &mut Table<Self> {
                 &mut state.$field
             }
+            fn index($s: &mut State, $old: Option<&Self>, $new: Option<&Self>) $index
         }
     };
 }
@@ -85,6 +89,9 @@ pub fn task_definition_key(family: &str, revision: i32) -> String {
 pub struct ContainerInstanceRec {
     pub cluster: String,
     pub id: String,
+    /// Assignment sequence: bumped whenever a task on this instance changes desired state.
+    #[serde(default)]
+    pub seq: u64,
     pub instance: ContainerInstance,
 }
 record!(
@@ -140,3 +147,79 @@ record!(
 pub fn account_setting_key(principal: &str, name: &str) -> String {
     format!("{principal}\u{1f}{name}")
 }
+
+/// What a task holds on its container instance while it is there: released when it stops.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub cpu: i64,
+    pub memory: i64,
+    pub tcp_ports: Vec<u16>,
+    pub udp_ports: Vec<u16>,
+}
+
+/// A task: the wire shape plus where it runs and what it holds there.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TaskRec {
+    pub cluster: String,
+    pub id: String,
+    /// The container instance's id (EC2 launch type).
+    pub instance: Option<String>,
+    /// Resources charged to the instance; `None` once released.
+    pub reservation: Option<Reservation>,
+    /// The instance's assignment sequence number at the task's last desired-state change;
+    /// the agent channel delivers changes after the sequence an agent has seen.
+    pub seq: u64,
+    pub task: Task,
+}
+record!(
+    TaskRec,
+    "task",
+    tasks,
+    |r| r.id.clone(),
+    index = |s, old, new| {
+        if let Some(o) = old {
+            if let Some(i) = &o.instance {
+                if let Some(set) = s.instance_tasks.get_mut(i) {
+                    set.remove(&o.id);
+                }
+            }
+        }
+        if let Some(n) = new.filter(|n| n.reservation.is_some()) {
+            if let Some(i) = &n.instance {
+                s.instance_tasks
+                    .entry(i.clone())
+                    .or_default()
+                    .insert(n.id.clone(), n.group().to_owned());
+            }
+        }
+    }
+);
+
+impl TaskRec {
+    pub fn arn(&self) -> &str {
+        self.task.task_arn.as_deref().unwrap_or_default()
+    }
+    pub fn group(&self) -> &str {
+        self.task.group.as_deref().unwrap_or_default()
+    }
+    pub fn last_status(&self) -> &str {
+        self.task.last_status.as_deref().unwrap_or_default()
+    }
+    pub fn desired_status(&self) -> &str {
+        self.task.desired_status.as_deref().unwrap_or_default()
+    }
+}
+
+/// A RunTask `clientToken` and what it answered, so a retried call returns the same tasks.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientTokenRec {
+    pub token: String,
+    /// Fingerprint of the request the token was first used with.
+    pub request: String,
+    pub task_ids: Vec<String>,
+    pub failures: Vec<berth_ecs_model::shapes::Failure>,
+    pub created_at: f64,
+}
+record!(ClientTokenRec, "client_token", client_tokens, |r| r
+    .token
+    .clone());

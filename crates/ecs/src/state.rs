@@ -36,6 +36,10 @@ pub struct State {
     pub container_instances: Table<ContainerInstanceRec>,
     pub capacity_providers: Table<CapacityProviderRec>,
     pub account_settings: Table<AccountSettingRec>,
+    pub tasks: Table<TaskRec>,
+    pub client_tokens: Table<ClientTokenRec>,
+    /// Index: container instance id → (task id → task group) of the tasks placed on it.
+    pub instance_tasks: imbl::OrdMap<String, imbl::OrdMap<String, String>>,
 }
 
 /// A record kind: how it is named in the store and where it lives in [`State`].
@@ -44,6 +48,8 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     fn key(&self) -> String;
     fn table(state: &State) -> &Table<Self>;
     fn table_mut(state: &mut State) -> &mut Table<Self>;
+    /// Keeps derived indexes in step when a record is replaced or removed.
+    fn index(state: &mut State, old: Option<&Self>, new: Option<&Self>);
 }
 
 type Apply = Box<dyn FnOnce(&mut State) + Send>;
@@ -62,7 +68,8 @@ impl Tx<'_> {
             .map_err(|e| EcsError::Server(format!("could not encode {}: {e}", R::KIND)))?;
         self.ops.push(Op::put(R::KIND, &key, value));
         self.applies.push(Box::new(move |s: &mut State| {
-            R::table_mut(s).insert(key, rec);
+            let old = R::table_mut(s).insert(key, rec.clone());
+            R::index(s, old.as_ref(), Some(&rec));
         }));
         Ok(())
     }
@@ -71,7 +78,8 @@ impl Tx<'_> {
         self.ops.push(Op::delete(R::KIND, key));
         let key = key.to_owned();
         self.applies.push(Box::new(move |s: &mut State| {
-            R::table_mut(s).remove(&key);
+            let old = R::table_mut(s).remove(&key);
+            R::index(s, old.as_ref(), None);
         }));
     }
 }
@@ -112,6 +120,8 @@ impl Db {
         load::<ContainerInstanceRec>(&*store, &mut state)?;
         load::<CapacityProviderRec>(&*store, &mut state)?;
         load::<AccountSettingRec>(&*store, &mut state)?;
+        load::<TaskRec>(&*store, &mut state)?;
+        load::<ClientTokenRec>(&*store, &mut state)?;
         Ok(Db {
             visible: RwLock::new(Arc::new(state.clone())),
             writer: Mutex::new(Writer {
@@ -250,6 +260,7 @@ fn load<R: Record>(store: &dyn Store, state: &mut State) -> Result<()> {
                 R::KIND
             ))
         })?;
+        R::index(state, None, Some(&rec));
         R::table_mut(state).insert(key, rec);
     }
     Ok(())

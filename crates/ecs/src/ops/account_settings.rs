@@ -33,7 +33,7 @@ fn check_value(name: &SettingName, value: &str) -> Result<()> {
         SettingName::FargateTaskRetirementWaitPeriod => matches!(value, "0" | "7" | "14"),
         SettingName::GuardDutyActivate => matches!(value, "on" | "off"),
         SettingName::DefaultLogDriverMode => matches!(value, "blocking" | "non-blocking"),
-        SettingName::Unknown(_) => false,
+        SettingName::Unrecognized(_) => false,
         _ => matches!(value, "enabled" | "disabled"),
     };
     if ok {
@@ -119,7 +119,7 @@ impl Ecs {
         let name = req
             .name
             .ok_or_else(|| EcsError::invalid("name is required."))?;
-        if let SettingName::Unknown(n) = &name {
+        if let SettingName::Unrecognized(n) = &name {
             return Err(EcsError::invalid(format!("Unknown setting name '{n}'.")));
         }
         let principal = req.principal_arn.unwrap_or_else(|| self.principal());

@@ -254,11 +254,19 @@ impl Ecs {
     ) -> Cluster {
         let mut c = rec.cluster.clone();
         let name = rec.name();
-        c.registered_container_instances_count = state
+        let instances = state
             .container_instances
             .values()
-            .filter(|ci| ci.cluster == name && ci.status() != "INACTIVE")
-            .count() as i32;
+            .filter(|ci| ci.cluster == name && ci.status() != "INACTIVE");
+        let (mut registered, mut running, mut pending) = (0, 0, 0);
+        for ci in instances {
+            registered += 1;
+            running += ci.instance.running_tasks_count;
+            pending += ci.instance.pending_tasks_count;
+        }
+        c.registered_container_instances_count = registered;
+        c.running_tasks_count = running;
+        c.pending_tasks_count = pending;
         let has = |f: ClusterField| include.contains(&f);
         if !has(ClusterField::Tags) {
             c.tags = Some(Vec::new());

@@ -66,6 +66,7 @@ impl Ecs {
                 }
             }
             let resources = req.total_resources.clone().unwrap_or_default();
+            let seq = existing.as_ref().map_or(0, |e| e.seq);
             let mut instance = existing.map(|e| e.instance).unwrap_or_default();
             if let Some(prev) = &instance.attributes {
                 // Custom attributes set with PutAttributes survive a re-registration.
@@ -94,7 +95,7 @@ impl Ecs {
             }
             instance.tags.get_or_insert_with(Vec::new);
             instance.attachments.get_or_insert_with(Vec::new);
-            let rec = ContainerInstanceRec { cluster: cluster.clone(), id, instance };
+            let rec = ContainerInstanceRec { cluster: cluster.clone(), id, seq, instance };
             tx.put(rec.clone())?;
             Ok(rec)
         })?;

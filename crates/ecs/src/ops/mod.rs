@@ -1,13 +1,17 @@
 //! One module per resource group; each holds the handlers of its operations.
 
 mod account_settings;
+mod accounting;
 mod attributes;
 mod capacity_providers;
 mod clusters;
-mod container_instances;
+pub(crate) mod container_instances;
 mod tags;
-mod task_definition_rules;
+mod task_build;
+pub(crate) mod task_definition_rules;
 mod task_definitions;
+mod task_views;
+mod tasks;
 
 use berth_ecs_model::shapes::Failure;
 

@@ -1,0 +1,78 @@
+//! SigV4 signing for the load generator, done by `aws-sigv4` (the signer the AWS Rust SDK
+//! uses), so the server under test verifies exactly what a real client would send.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use hyper::header::{HeaderName, HeaderValue};
+
+/// The service name in the credential scope of every ECS request.
+const SERVICE: &str = "ecs";
+
+pub struct Signer {
+    credentials: Credentials,
+    region: String,
+}
+
+impl Signer {
+    pub fn new(access_key_id: &str, secret_access_key: &str, region: &str) -> Self {
+        Signer {
+            credentials: Credentials::new(access_key_id, secret_access_key, None, None, "bench"),
+            region: region.to_string(),
+        }
+    }
+
+    /// The headers (`x-amz-date`, `authorization`, …) that sign a `POST /` carrying `headers`
+    /// and `body`, as of `unix_seconds`.
+    pub fn sign(
+        &self,
+        host: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        unix_seconds: u64,
+    ) -> Result<Vec<(HeaderName, HeaderValue)>> {
+        let identity = self.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(SERVICE)
+            .time(UNIX_EPOCH + Duration::from_secs(unix_seconds))
+            .settings(SigningSettings::default())
+            .build()
+            .context("building the SigV4 signing parameters")?
+            .into();
+        let uri = format!("http://{host}/");
+        let signable = SignableRequest::new(
+            "POST",
+            uri,
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .context("preparing the request for signing")?;
+        let (instructions, _signature) = sign(signable, &params)
+            .context("signing the request")?
+            .into_parts();
+        instructions
+            .headers()
+            .map(|(name, value)| {
+                Ok((
+                    HeaderName::from_bytes(name.as_bytes())
+                        .with_context(|| format!("signed header name {name:?}"))?,
+                    HeaderValue::from_str(value)
+                        .with_context(|| format!("signed header {name} value"))?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Whole seconds since the epoch: SigV4 timestamps have one-second resolution.
+pub fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

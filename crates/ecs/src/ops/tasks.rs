@@ -1,0 +1,496 @@
+//! RunTask, StartTask, StopTask: creating tasks on container instances and asking for them
+//! to stop. Placement is berth-placement's; this module validates, charges the chosen
+//! instances and writes tasks and instances in one durable batch.
+
+use berth_ecs_model::shapes::*;
+use berth_placement::{
+    validate as validate_policy, ConstraintSpec, Request, StrategySpec, TaskOutcome,
+};
+
+use super::accounting::{charge, count_transition, phase, release, Phase};
+use super::task_build::{check_network, check_overrides, NewTasks};
+use super::{failure, list, validate_tags};
+use crate::error::{EcsError, Result};
+use crate::placing::{candidates, demand, reservation, task_size};
+use crate::records::{ClientTokenRec, ContainerInstanceRec, TaskDefinitionRec, TaskRec};
+use crate::state::{State, Tx};
+use crate::Ecs;
+
+const MAX_COUNT: i32 = 10;
+
+/// What both RunTask and StartTask check before placing.
+struct Prepared {
+    cluster: String,
+    definition: TaskDefinitionRec,
+    group: String,
+}
+
+impl Ecs {
+    fn prepare(
+        &self,
+        state: &State,
+        cluster: Option<&str>,
+        task_definition: Option<&str>,
+        group: Option<&str>,
+        started_by: Option<&str>,
+    ) -> Result<Prepared> {
+        let cluster = self.active_cluster(state, cluster)?.name().to_owned();
+        let param = task_definition.unwrap_or_default();
+        let definition = self
+            .find_task_definition(state, param)
+            .cloned()
+            .ok_or_else(|| EcsError::client("Unable to find the task definition."))?;
+        if definition.definition.status != Some(TaskDefinitionStatus::Active) {
+            return Err(EcsError::client("TaskDefinition is inactive"));
+        }
+        if group.is_some_and(|g| g.is_empty() || g.len() > 255) {
+            return Err(EcsError::invalid("group must be 1-255 characters."));
+        }
+        if started_by.is_some_and(|s| s.len() > 128) {
+            return Err(EcsError::invalid(
+                "startedBy must be at most 128 characters.",
+            ));
+        }
+        let group = group
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("family:{}", definition.family()));
+        Ok(Prepared {
+            cluster,
+            definition,
+            group,
+        })
+    }
+
+    pub(crate) fn run_task(&self, req: RunTaskRequest) -> Result<RunTaskResponse> {
+        let count = req.count.unwrap_or(1);
+        if !(1..=MAX_COUNT).contains(&count) {
+            return Err(EcsError::invalid(format!(
+                "count must be between 1 and {MAX_COUNT}."
+            )));
+        }
+        if req.launch_type.is_some()
+            && req
+                .capacity_provider_strategy
+                .as_ref()
+                .is_some_and(|s| !s.is_empty())
+        {
+            return Err(EcsError::invalid(
+                "Specifying both a launchType and capacityProviderStrategy is not supported.",
+            ));
+        }
+        if req
+            .client_token
+            .as_ref()
+            .is_some_and(|t| t.is_empty() || t.len() > 64)
+        {
+            return Err(EcsError::invalid("clientToken must be 1-64 characters."));
+        }
+        validate_tags(list(&req.tags))?;
+        let fingerprint = {
+            let mut r = req.clone();
+            r.client_token = None;
+            serde_json::to_string(&r).unwrap_or_default()
+        };
+        let now = self.now();
+        let seed = (now * 1000.0) as u64 ^ self.seed_counter();
+        let (tasks, failures) = self.db.write(|tx| {
+            if let Some(token) = &req.client_token {
+                if let Some(prev) = tx.state.client_tokens.get(token) {
+                    if prev.request != fingerprint {
+                        return Err(EcsError::invalid(
+                            "The clientToken was already used with different parameters.",
+                        ));
+                    }
+                    let tasks = prev
+                        .task_ids
+                        .iter()
+                        .filter_map(|id| tx.state.tasks.get(id).map(|t| t.task.clone()))
+                        .collect();
+                    return Ok((tasks, prev.failures.clone()));
+                }
+            }
+            let p = self.prepare(
+                tx.state,
+                req.cluster.as_deref(),
+                req.task_definition.as_deref(),
+                req.group.as_deref(),
+                req.started_by.as_deref(),
+            )?;
+            self.check_launch_type(
+                tx.state,
+                &p,
+                req.launch_type.as_ref(),
+                list(&req.capacity_provider_strategy),
+            )?;
+            let td = &p.definition.definition;
+            check_overrides(td, req.overrides.as_ref())?;
+            check_network(td, req.network_configuration.as_ref())?;
+            let d = demand(td, req.overrides.as_ref(), &p.group)?;
+            let policy = self.policy(
+                td,
+                list(&req.placement_constraints),
+                list(&req.placement_strategy),
+            )?;
+            let (cands, ids) = candidates(tx.state, &p.cluster);
+            let request = Request::new(d, policy, count as usize);
+            let placement = berth_placement::place(&request, &cands, seed);
+            let mut chosen = Vec::new();
+            for outcome in placement.outcomes() {
+                if let TaskOutcome::Placed(i) = outcome {
+                    chosen.push(ids[*i].clone());
+                }
+            }
+            let failures: Vec<Failure> = if placement.unplaced() > 0 {
+                placement
+                    .ecs_failures()
+                    .map_err(|e| EcsError::invalid(e.to_string()))?
+                    .into_iter()
+                    .map(|f| failure(f.arn, &f.reason))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let spec = self.new_tasks_spec(&p, &req, td)?;
+            let tasks = self.create_tasks(tx, &spec, &request.demand, &chosen, now)?;
+            if let Some(token) = &req.client_token {
+                tx.put(ClientTokenRec {
+                    token: token.clone(),
+                    request: fingerprint.clone(),
+                    task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
+                    failures: failures.clone(),
+                    created_at: now,
+                })?;
+            }
+            Ok((tasks.into_iter().map(|t| t.task).collect(), failures))
+        })?;
+        Ok(RunTaskResponse {
+            tasks: Some(tasks),
+            failures: Some(failures),
+        })
+    }
+
+    pub(crate) fn start_task(&self, req: StartTaskRequest) -> Result<StartTaskResponse> {
+        let targets = req.container_instances.clone().unwrap_or_default();
+        if targets.is_empty() || targets.len() > 10 {
+            return Err(EcsError::invalid(
+                "StartTask takes 1 to 10 container instances.",
+            ));
+        }
+        validate_tags(list(&req.tags))?;
+        let now = self.now();
+        let (tasks, failures) = self.db.write(|tx| {
+            let p = self.prepare(
+                tx.state,
+                req.cluster.as_deref(),
+                req.task_definition.as_deref(),
+                req.group.as_deref(),
+                req.started_by.as_deref(),
+            )?;
+            let td = &p.definition.definition;
+            check_overrides(td, req.overrides.as_ref())?;
+            check_network(td, req.network_configuration.as_ref())?;
+            let d = demand(td, req.overrides.as_ref(), &p.group)?;
+            let policy = self.policy(td, &[], &[])?;
+            let mut cands = Vec::new();
+            let mut ids = Vec::new();
+            let mut failures = Vec::new();
+            for t in &targets {
+                match super::container_instances::find(self, tx.state, &p.cluster, t) {
+                    Some(rec) => {
+                        cands.push(crate::placing::candidate(tx.state, rec));
+                        ids.push(rec.id.clone());
+                    }
+                    None => failures.push(failure(t.clone(), "MISSING")),
+                }
+            }
+            let request = Request::new(d, policy, cands.len());
+            let placement = berth_placement::start_on(&request, &cands);
+            let mut chosen = Vec::new();
+            for outcome in placement.outcomes() {
+                match outcome {
+                    TaskOutcome::Placed(i) => chosen.push(ids[*i].clone()),
+                    TaskOutcome::Refused { candidate, reason } => {
+                        failures.push(failure(cands[*candidate].arn.clone(), reason.ecs_code()))
+                    }
+                    TaskOutcome::Unplaced => {}
+                }
+            }
+            let run_like = RunTaskRequest {
+                enable_ecs_managed_tags: req.enable_ecs_managed_tags,
+                enable_execute_command: req.enable_execute_command,
+                network_configuration: req.network_configuration.clone(),
+                overrides: req.overrides.clone(),
+                propagate_tags: req.propagate_tags.clone(),
+                started_by: req.started_by.clone(),
+                tags: req.tags.clone(),
+                ..Default::default()
+            };
+            let spec = self.new_tasks_spec(&p, &run_like, td)?;
+            let tasks = self.create_tasks(tx, &spec, &request.demand, &chosen, now)?;
+            Ok((tasks.into_iter().map(|t| t.task).collect(), failures))
+        })?;
+        Ok(StartTaskResponse {
+            tasks: Some(tasks),
+            failures: Some(failures),
+        })
+    }
+
+    pub(crate) fn stop_task(&self, req: StopTaskRequest) -> Result<StopTaskResponse> {
+        let reason = req
+            .reason
+            .clone()
+            .unwrap_or_else(|| "Task stopped by user".into());
+        if reason.len() > 1024 {
+            return Err(EcsError::invalid("reason must be at most 1024 characters."));
+        }
+        let now = self.now();
+        let task = self.db.write(|tx| {
+            let cluster = self
+                .active_cluster(tx.state, req.cluster.as_deref())?
+                .name()
+                .to_owned();
+            let rec = self
+                .find_task(tx.state, &cluster, req.task.as_deref().unwrap_or_default())
+                .cloned()
+                .ok_or_else(|| EcsError::invalid("The referenced task was not found."))?;
+            if rec.desired_status() == "STOPPED" {
+                return Ok(rec.task);
+            }
+            let rec = self.request_stop(tx, rec, &reason, TaskStopCode::UserInitiated, now)?;
+            Ok(rec.task)
+        })?;
+        Ok(StopTaskResponse { task: Some(task) })
+    }
+
+    /// Sets a task's desired status to STOPPED and tells its agent. A task whose instance is
+    /// gone (or that has none) stops at once.
+    pub(crate) fn request_stop(
+        &self,
+        tx: &mut Tx<'_>,
+        mut rec: TaskRec,
+        reason: &str,
+        code: TaskStopCode,
+        now: f64,
+    ) -> Result<TaskRec> {
+        rec.task.desired_status = Some("STOPPED".into());
+        rec.task.stopped_reason = Some(reason.to_owned());
+        rec.task.stop_code = Some(code);
+        rec.task.version += 1;
+        let instance = rec
+            .instance
+            .as_ref()
+            .and_then(|i| tx.state.container_instances.get(i))
+            .cloned();
+        match instance.filter(|i| i.status() != "INACTIVE") {
+            Some(mut inst) => {
+                inst.seq += 1;
+                rec.seq = inst.seq;
+                tx.put(inst)?;
+            }
+            None => self.finish_stopped(tx, &mut rec, now)?,
+        }
+        tx.put(rec.clone())?;
+        Ok(rec)
+    }
+
+    /// Marks a task STOPPED and gives its instance back what it held. The caller puts `rec`.
+    pub(crate) fn finish_stopped(
+        &self,
+        tx: &mut Tx<'_>,
+        rec: &mut TaskRec,
+        now: f64,
+    ) -> Result<()> {
+        let from = phase(rec.last_status());
+        rec.task.last_status = Some("STOPPED".into());
+        rec.task.desired_status = Some("STOPPED".into());
+        rec.task.stopped_at.get_or_insert(now);
+        rec.task.stopping_at.get_or_insert(now);
+        rec.task.execution_stopped_at.get_or_insert(now);
+        for c in rec.task.containers.get_or_insert_with(Vec::new) {
+            if c.last_status.as_deref() != Some("STOPPED") {
+                c.last_status = Some("STOPPED".into());
+            }
+        }
+        let held = rec.reservation.take();
+        if let Some(mut inst) = rec
+            .instance
+            .as_ref()
+            .and_then(|i| tx.state.container_instances.get(i))
+            .cloned()
+        {
+            if let Some(r) = &held {
+                release(&mut inst.instance, r);
+            }
+            count_transition(&mut inst.instance, Some(from), Phase::Other);
+            inst.instance.version += 1;
+            tx.put(inst)?;
+        }
+        Ok(())
+    }
+
+    /// A task of `cluster` by ARN or ID.
+    pub(crate) fn find_task<'s>(
+        &self,
+        state: &'s State,
+        cluster: &str,
+        param: &str,
+    ) -> Option<&'s TaskRec> {
+        let id = match self.scope.resource_of(param) {
+            Some(res) => res.strip_prefix("task/")?.rsplit('/').next()?,
+            None if param.starts_with("arn:") => return None,
+            None => param,
+        };
+        state.tasks.get(id).filter(|t| t.cluster == cluster)
+    }
+
+    fn check_launch_type(
+        &self,
+        state: &State,
+        p: &Prepared,
+        launch_type: Option<&LaunchType>,
+        strategy: &[CapacityProviderStrategyItem],
+    ) -> Result<()> {
+        let cluster_default = state
+            .clusters
+            .get(&p.cluster)
+            .map(|c| list(&c.cluster.default_capacity_provider_strategy).to_vec())
+            .unwrap_or_default();
+        let strategy = if launch_type.is_none() && strategy.is_empty() {
+            &cluster_default[..]
+        } else {
+            strategy
+        };
+        let fargate = matches!(launch_type, Some(LaunchType::Fargate))
+            || (launch_type.is_none()
+                && strategy.iter().any(|i| {
+                    matches!(
+                        i.capacity_provider.as_deref(),
+                        Some("FARGATE") | Some("FARGATE_SPOT")
+                    )
+                }));
+        if fargate {
+            return Err(EcsError::UnsupportedFeature(
+                "The FARGATE launch type is not supported by Berth yet: register container instances and use EC2."
+                    .into(),
+            ));
+        }
+        match launch_type {
+            None | Some(LaunchType::Ec2) => Ok(()),
+            Some(other) => Err(EcsError::UnsupportedFeature(format!(
+                "The {other} launch type is not supported by Berth yet."
+            ))),
+        }
+    }
+
+    fn policy(
+        &self,
+        td: &TaskDefinition,
+        constraints: &[PlacementConstraint],
+        strategies: &[PlacementStrategy],
+    ) -> Result<berth_placement::Policy> {
+        let td_constraints = list(&td.placement_constraints);
+        let mut specs: Vec<ConstraintSpec<'_>> = td_constraints
+            .iter()
+            .map(|c| ConstraintSpec {
+                kind: c.r#type.as_ref().map(|t| t.as_str()),
+                expression: c.expression.as_deref(),
+            })
+            .collect();
+        specs.extend(constraints.iter().map(|c| ConstraintSpec {
+            kind: c.r#type.as_ref().map(|t| t.as_str()),
+            expression: c.expression.as_deref(),
+        }));
+        let strategies: Vec<StrategySpec<'_>> = strategies
+            .iter()
+            .map(|s| StrategySpec {
+                kind: s.r#type.as_ref().map(|t| t.as_str()),
+                field: s.field.as_deref(),
+            })
+            .collect();
+        validate_policy(&specs, &strategies).map_err(|e| EcsError::invalid(e.to_string()))
+    }
+
+    fn new_tasks_spec<'a>(
+        &self,
+        p: &'a Prepared,
+        req: &'a RunTaskRequest,
+        td: &'a TaskDefinition,
+    ) -> Result<NewTasks<'a>> {
+        let (cpu, memory) = task_size(td, req.overrides.as_ref())?;
+        Ok(NewTasks {
+            cluster: &p.cluster,
+            definition: td,
+            definition_tags: &p.definition.tags,
+            overrides: req.overrides.as_ref(),
+            group: p.group.clone(),
+            started_by: req.started_by.clone(),
+            tags: req.tags.clone().unwrap_or_default(),
+            propagate_tags: req.propagate_tags.clone(),
+            managed_tags: req.enable_ecs_managed_tags,
+            enable_execute_command: req.enable_execute_command,
+            network: req.network_configuration.as_ref(),
+            cpu,
+            memory,
+        })
+    }
+
+    /// Writes one new task per chosen instance, charging each instance.
+    fn create_tasks(
+        &self,
+        tx: &mut Tx<'_>,
+        spec: &NewTasks<'_>,
+        d: &berth_placement::Demand,
+        chosen: &[String],
+        now: f64,
+    ) -> Result<Vec<TaskRec>> {
+        let held = reservation(d);
+        let mut instances: Vec<ContainerInstanceRec> = Vec::new();
+        let mut out = Vec::new();
+        for instance_id in chosen {
+            let pos = match instances.iter().position(|i| &i.id == instance_id) {
+                Some(p) => p,
+                None => {
+                    let rec = tx
+                        .state
+                        .container_instances
+                        .get(instance_id)
+                        .cloned()
+                        .ok_or_else(|| EcsError::Server("placed on an unknown instance".into()))?;
+                    instances.push(rec);
+                    instances.len() - 1
+                }
+            };
+            let inst = &mut instances[pos];
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            let task = self.new_task(spec, &id, inst, now);
+            charge(&mut inst.instance, &held);
+            count_transition(
+                &mut inst.instance,
+                None,
+                phase(task.last_status.as_deref().unwrap_or_default()),
+            );
+            inst.instance.version += 1;
+            inst.seq += 1;
+            let rec = TaskRec {
+                cluster: spec.cluster.to_owned(),
+                id,
+                instance: Some(instance_id.clone()),
+                reservation: Some(held.clone()),
+                seq: inst.seq,
+                task,
+            };
+            tx.put(rec.clone())?;
+            out.push(rec);
+        }
+        for inst in instances {
+            tx.put(inst)?;
+        }
+        Ok(out)
+    }
+
+    fn seed_counter(&self) -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+    }
+}
