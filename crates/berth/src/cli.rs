@@ -35,6 +35,9 @@ struct Common {
     /// AWS region this endpoint answers as.
     #[arg(long, env = "BERTH_REGION", default_value = "us-east-1")]
     region: String,
+    /// Seconds without a heartbeat after which an agent counts as disconnected.
+    #[arg(long, env = "BERTH_AGENT_TIMEOUT", default_value_t = 60.0)]
+    agent_timeout: f64,
 }
 
 #[derive(Args)]
@@ -61,6 +64,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Dev(args) => {
             let mut config = Config::dev(listen(&args.common)?, data_dir(&args.common, "dev"));
             config.region = args.common.region.clone();
+            config.agent_timeout_secs = args.common.agent_timeout;
             let server = start(config.clone()).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(
@@ -86,6 +90,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let mut config = Config::dev(listen(&args.common)?, data_dir(&args.common, "server"));
             config.region = args.common.region.clone();
             config.credentials = credentials;
+            config.agent_timeout_secs = args.common.agent_timeout;
             let server = start(config.clone()).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(

@@ -122,6 +122,12 @@ impl Ecs {
             O::StopTask => call(body, |r| self.stop_task(r)),
             O::DescribeTasks => call(body, |r| self.describe_tasks(r)),
             O::ListTasks => call(body, |r| self.list_tasks(r)),
+            O::DiscoverPollEndpoint => call(body, |r| self.discover_poll_endpoint(r)),
+            O::SubmitTaskStateChange => call(body, |r| self.submit_task_state_change(r)),
+            O::SubmitContainerStateChange => call(body, |r| self.submit_container_state_change(r)),
+            O::SubmitAttachmentStateChanges => {
+                call(body, |r| self.submit_attachment_state_changes(r))
+            }
             O::PutAccountSetting => call(body, |r| self.put_account_setting(r)),
             O::PutAccountSettingDefault => call(body, |r| self.put_account_setting_default(r)),
             O::ListAccountSettings => call(body, |r| self.list_account_settings(r)),

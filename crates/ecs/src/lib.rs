@@ -22,6 +22,7 @@
 //! assert!(String::from_utf8(out).unwrap().contains("cluster/web"));
 //! ```
 
+pub mod agent;
 pub mod arn;
 pub mod clock;
 mod dispatch;
@@ -42,6 +43,7 @@ pub use error::{EcsError, Result};
 /// The ECS service of one account and region.
 pub struct Ecs {
     pub(crate) db: state::Db,
+    pub(crate) agents: agent::Agents,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) scope: Scope,
 }
@@ -54,7 +56,13 @@ impl Ecs {
         scope: Scope,
     ) -> Result<Self> {
         let db = state::Db::open(store)?;
-        let ecs = Ecs { db, clock, scope };
+        let agents = agent::Agents::new(clock.now());
+        let ecs = Ecs {
+            db,
+            agents,
+            clock,
+            scope,
+        };
         ecs.ensure_builtin_capacity_providers()?;
         Ok(ecs)
     }

@@ -19,20 +19,24 @@ use crate::state::State;
 
 /// Every registered (not INACTIVE) instance of `cluster`, as placement candidates, with the
 /// ids they stand for (same order).
-pub(crate) fn candidates(state: &State, cluster: &str) -> (Vec<Candidate>, Vec<String>) {
+pub(crate) fn candidates(
+    state: &State,
+    cluster: &str,
+    connected: impl Fn(&str) -> bool,
+) -> (Vec<Candidate>, Vec<String>) {
     let mut out = Vec::new();
     let mut ids = Vec::new();
     for rec in state.container_instances.values() {
         if rec.cluster != cluster || rec.status() == "INACTIVE" {
             continue;
         }
-        out.push(candidate(state, rec));
+        out.push(candidate(state, rec, connected(&rec.id)));
         ids.push(rec.id.clone());
     }
     (out, ids)
 }
 
-pub(crate) fn candidate(state: &State, rec: &ContainerInstanceRec) -> Candidate {
+pub(crate) fn candidate(state: &State, rec: &ContainerInstanceRec, connected: bool) -> Candidate {
     let i = &rec.instance;
     let mut c = Candidate::new(
         rec.arn(),
@@ -41,7 +45,7 @@ pub(crate) fn candidate(state: &State, rec: &ContainerInstanceRec) -> Candidate 
     );
     c.ec2_instance_id = i.ec2_instance_id.clone();
     c.status = InstanceStatus::from_ecs(rec.status()).unwrap_or(InstanceStatus::Inactive);
-    c.agent_connected = i.agent_connected;
+    c.agent_connected = connected;
     c.registered_at = i.registered_at;
     c.agent_version = i
         .version_info

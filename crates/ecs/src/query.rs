@@ -7,11 +7,13 @@ use crate::records::ContainerInstanceRec;
 
 pub(crate) struct Instance<'a> {
     rec: &'a ContainerInstanceRec,
+    connected: bool,
 }
 
 impl<'a> Instance<'a> {
-    pub(crate) fn new(rec: &'a ContainerInstanceRec) -> Self {
-        Instance { rec }
+    /// `connected`: whether the instance's agent is connected now.
+    pub(crate) fn new(rec: &'a ContainerInstanceRec, connected: bool) -> Self {
+        Instance { rec, connected }
     }
 }
 
@@ -23,7 +25,7 @@ impl Subject for Instance<'_> {
             .map(|a| a.value.as_deref().unwrap_or(""))
     }
     fn agent_connected(&self) -> bool {
-        self.rec.instance.agent_connected
+        self.connected
     }
     fn agent_version(&self) -> Option<&str> {
         self.rec

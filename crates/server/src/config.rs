@@ -19,6 +19,8 @@ pub struct Config {
     pub credentials: Vec<Credential>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Seconds without a poll after which an agent counts as disconnected.
+    pub agent_timeout_secs: f64,
 }
 
 impl Config {
@@ -34,6 +36,7 @@ impl Config {
                 account_id: "000000000000".into(),
             }],
             max_body_bytes: 1024 * 1024,
+            agent_timeout_secs: 60.0,
         }
     }
 }

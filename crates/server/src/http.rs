@@ -42,6 +42,7 @@ pub enum ServerError {
 
 struct App {
     ecs: Arc<Ecs>,
+    hub: Arc<crate::agent_channel::Hub>,
     region: String,
     keys: Keys,
     max_body: usize,
@@ -70,8 +71,16 @@ impl Server {
             Scope::new(&config.region, &account),
         )
         .map_err(ServerError::State)?;
+        ecs.set_agent_timeout(config.agent_timeout_secs);
+        let hub = Arc::new(crate::agent_channel::Hub::default());
+        {
+            let hub = hub.clone();
+            ecs.set_notifier(Arc::new(move |id: &str| hub.wake(id)));
+        }
+        let ecs = Arc::new(ecs);
         let app = Arc::new(App {
-            ecs: Arc::new(ecs),
+            hub,
+            ecs: ecs.clone(),
             region: config.region.clone(),
             keys: Keys::new(&config.credentials),
             max_body: config.max_body_bytes,
@@ -84,6 +93,9 @@ impl Server {
             addr: config.listen,
             source,
         })?;
+        if let Ok(addr) = listener.local_addr() {
+            ecs.set_poll_endpoint(&format!("http://{addr}"));
+        }
         Ok(Server { listener, router })
     }
 
@@ -183,6 +195,10 @@ async fn answer(
                     WireError::new(500, "ServerException", format!("handler failed: {e}"))
                 })?
                 .map_err(WireError::from)
+        }
+        Route::Agent(op) => {
+            scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
+            crate::agent_channel::handle(app.ecs.clone(), app.hub.clone(), &op, body).await
         }
     }
 }

@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+mod agent_channel;
 mod auth;
 mod config;
 mod http;

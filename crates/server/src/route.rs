@@ -7,6 +7,8 @@ use crate::wire::WireError;
 
 pub enum Route {
     Ecs(Operation),
+    /// Berth's agent channel (`BerthAgentV1.<op>`).
+    Agent(String),
 }
 
 /// Routes by `X-Amz-Target: <ServicePrefix>.<Operation>`.
@@ -26,6 +28,9 @@ pub fn route(target: Option<&str>) -> Result<Route, WireError> {
         ));
     };
     let (prefix, op) = target.split_once('.').ok_or_else(|| unknown(target))?;
+    if prefix == crate::agent_channel::TARGET_PREFIX {
+        return Ok(Route::Agent(op.to_owned()));
+    }
     if prefix == ECS_PREFIX {
         return Operation::from_name(op)
             .map(Route::Ecs)

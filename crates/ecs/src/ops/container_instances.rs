@@ -99,8 +99,9 @@ impl Ecs {
             tx.put(rec.clone())?;
             Ok(rec)
         })?;
+        self.agents.seen(&rec.id, now);
         Ok(RegisterContainerInstanceResponse {
-            container_instance: Some(view(&rec, true)),
+            container_instance: Some(self.view(&rec, true)),
         })
     }
 
@@ -133,7 +134,7 @@ impl Ecs {
             Ok(rec)
         })?;
         Ok(DeregisterContainerInstanceResponse {
-            container_instance: Some(view(&rec, true)),
+            container_instance: Some(self.view(&rec, true)),
         })
     }
 
@@ -157,7 +158,7 @@ impl Ecs {
             let mut failures = Vec::new();
             for p in &wanted {
                 match find(self, state, &cluster, p) {
-                    Some(rec) => found.push(view(rec, with_tags)),
+                    Some(rec) => found.push(self.view(rec, with_tags)),
                     None => {
                         let arn = if p.starts_with("arn:") {
                             p.clone()
@@ -201,9 +202,10 @@ impl Ecs {
                     None => r.status() != "INACTIVE",
                 })
                 .filter(|r| {
-                    filter
-                        .as_ref()
-                        .is_none_or(|f| f.matches(&crate::query::Instance::new(r)))
+                    filter.as_ref().is_none_or(|f| {
+                        let connected = self.agents.connected(&r.id, self.now());
+                        f.matches(&crate::query::Instance::new(r, connected))
+                    })
                 })
                 .map(|r| (r.arn().to_owned(), r.arn().to_owned()))
                 .collect();
@@ -251,7 +253,7 @@ impl Ecs {
                             rec.instance.version += 1;
                             tx.put(rec.clone())?;
                         }
-                        updated.push(view(&rec, false));
+                        updated.push(self.view(&rec, false));
                     }
                     None => failures.push(failure(p.clone(), "MISSING")),
                 }
@@ -313,12 +315,15 @@ pub(crate) fn find<'s>(
         .filter(|r| r.cluster == cluster)
 }
 
-fn view(rec: &ContainerInstanceRec, with_tags: bool) -> ContainerInstance {
-    let mut i = rec.instance.clone();
-    if !with_tags {
-        i.tags = None;
+impl Ecs {
+    /// The instance as described, with tags only when asked for.
+    fn view(&self, rec: &ContainerInstanceRec, with_tags: bool) -> ContainerInstance {
+        let mut i = self.live_instance(rec);
+        if !with_tags {
+            i.tags = None;
+        }
+        i
     }
-    i
 }
 
 fn attr(name: &str, value: Option<String>) -> Attribute {

@@ -6,6 +6,7 @@ mod attributes;
 mod capacity_providers;
 mod clusters;
 pub(crate) mod container_instances;
+mod state_changes;
 mod tags;
 mod task_build;
 pub(crate) mod task_definition_rules;

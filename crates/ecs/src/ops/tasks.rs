@@ -93,7 +93,7 @@ impl Ecs {
         };
         let now = self.now();
         let seed = (now * 1000.0) as u64 ^ self.seed_counter();
-        let (tasks, failures) = self.db.write(|tx| {
+        let (tasks, failures): (Vec<Task>, Vec<Failure>) = self.db.write(|tx| {
             if let Some(token) = &req.client_token {
                 if let Some(prev) = tx.state.client_tokens.get(token) {
                     if prev.request != fingerprint {
@@ -131,7 +131,8 @@ impl Ecs {
                 list(&req.placement_constraints),
                 list(&req.placement_strategy),
             )?;
-            let (cands, ids) = candidates(tx.state, &p.cluster);
+            let (cands, ids) =
+                candidates(tx.state, &p.cluster, |id| self.agents.connected(id, now));
             let request = Request::new(d, policy, count as usize);
             let placement = berth_placement::place(&request, &cands, seed);
             let mut chosen = Vec::new();
@@ -163,6 +164,7 @@ impl Ecs {
             }
             Ok((tasks.into_iter().map(|t| t.task).collect(), failures))
         })?;
+        self.notify_tasks(&tasks);
         Ok(RunTaskResponse {
             tasks: Some(tasks),
             failures: Some(failures),
@@ -178,7 +180,7 @@ impl Ecs {
         }
         validate_tags(list(&req.tags))?;
         let now = self.now();
-        let (tasks, failures) = self.db.write(|tx| {
+        let (tasks, failures): (Vec<Task>, Vec<Failure>) = self.db.write(|tx| {
             let p = self.prepare(
                 tx.state,
                 req.cluster.as_deref(),
@@ -197,7 +199,8 @@ impl Ecs {
             for t in &targets {
                 match super::container_instances::find(self, tx.state, &p.cluster, t) {
                     Some(rec) => {
-                        cands.push(crate::placing::candidate(tx.state, rec));
+                        let connected = self.agents.connected(&rec.id, now);
+                        cands.push(crate::placing::candidate(tx.state, rec, connected));
                         ids.push(rec.id.clone());
                     }
                     None => failures.push(failure(t.clone(), "MISSING")),
@@ -229,6 +232,7 @@ impl Ecs {
             let tasks = self.create_tasks(tx, &spec, &request.demand, &chosen, now)?;
             Ok((tasks.into_iter().map(|t| t.task).collect(), failures))
         })?;
+        self.notify_tasks(&tasks);
         Ok(StartTaskResponse {
             tasks: Some(tasks),
             failures: Some(failures),
@@ -259,6 +263,7 @@ impl Ecs {
             let rec = self.request_stop(tx, rec, &reason, TaskStopCode::UserInitiated, now)?;
             Ok(rec.task)
         })?;
+        self.notify_tasks(std::slice::from_ref(&task));
         Ok(StopTaskResponse { task: Some(task) })
     }
 
@@ -486,6 +491,17 @@ impl Ecs {
             tx.put(inst)?;
         }
         Ok(out)
+    }
+
+    /// Wakes the agents of the instances these tasks are on.
+    pub(crate) fn notify_tasks(&self, tasks: &[Task]) {
+        let ids: Vec<String> = tasks
+            .iter()
+            .filter_map(|t| t.container_instance_arn.as_deref())
+            .filter_map(|arn| arn.rsplit('/').next())
+            .map(str::to_owned)
+            .collect();
+        self.agents.notify(&ids);
     }
 
     fn seed_counter(&self) -> u64 {

@@ -1,0 +1,130 @@
+//! The agent channel: `BerthAgentV1.Poll` held open until the instance has news (or a
+//! timeout), and `BerthAgentV1.Reconcile`. See docs/AGENT_PROTOCOL.md.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use berth_ecs::agent::{PollRequest, ReconcileRequest};
+use berth_ecs::Ecs;
+use tokio::sync::Notify;
+
+use crate::wire::WireError;
+
+/// The target prefix of Berth's agent operations.
+pub const TARGET_PREFIX: &str = "BerthAgentV1";
+
+/// Longest a poll is held open.
+const MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// One wake-up per container instance with a waiting agent.
+#[derive(Default)]
+pub struct Hub {
+    waiters: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+impl Hub {
+    fn notify_for(&self, instance_id: &str) -> Arc<Notify> {
+        self.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(instance_id.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    pub fn wake(&self, instance_id: &str) {
+        let n = self
+            .waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(instance_id)
+            .cloned();
+        if let Some(n) = n {
+            n.notify_waiters();
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PollBody {
+    #[serde(flatten)]
+    req: PollRequest,
+    #[serde(default)]
+    wait_seconds: Option<u64>,
+}
+
+pub async fn handle(
+    ecs: Arc<Ecs>,
+    hub: Arc<Hub>,
+    op: &str,
+    body: axum::body::Bytes,
+) -> Result<Vec<u8>, WireError> {
+    match op {
+        "Poll" => poll(ecs, hub, body).await,
+        "Reconcile" => {
+            let req: ReconcileRequest = parse(&body)?;
+            let resp = blocking(move || ecs.agent_reconcile(&req)).await?;
+            encode(&resp)
+        }
+        other => Err(WireError::new(
+            400,
+            "UnknownOperationException",
+            format!("Unknown operation {TARGET_PREFIX}.{other}"),
+        )),
+    }
+}
+
+async fn poll(ecs: Arc<Ecs>, hub: Arc<Hub>, body: axum::body::Bytes) -> Result<Vec<u8>, WireError> {
+    let PollBody { req, wait_seconds } = parse(&body)?;
+    let wait = wait_seconds.map_or(MAX_WAIT, |s| Duration::from_secs(s).min(MAX_WAIT));
+    let id = {
+        let ecs = ecs.clone();
+        let (cluster, ci) = (req.cluster.clone(), req.container_instance.clone());
+        blocking(move || ecs.agent_instance(cluster.as_deref(), &ci)).await?
+    };
+    let notify = hub.notify_for(&id);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // Register interest before looking, so a change between the look and the wait wakes us.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let resp = {
+            let (ecs, id, after) = (ecs.clone(), id.clone(), req.after_seq);
+            blocking(move || ecs.agent_poll(&id, after)).await?
+        };
+        if !resp.tasks.is_empty() || tokio::time::Instant::now() >= deadline {
+            return encode(&resp);
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            let (ecs, id, after) = (ecs.clone(), id.clone(), req.after_seq);
+            let resp = blocking(move || ecs.agent_poll(&id, after)).await?;
+            return encode(&resp);
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    serde_json::from_slice(body).map_err(|e| {
+        WireError::new(
+            400,
+            "SerializationException",
+            format!("Invalid request: {e}"),
+        )
+    })
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, WireError> {
+    serde_json::to_vec(v).map_err(|e| WireError::new(500, "ServerException", e.to_string()))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> berth_ecs::Result<T> + Send + 'static,
+) -> Result<T, WireError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WireError::new(500, "ServerException", format!("handler failed: {e}")))?
+        .map_err(WireError::from)
+}

@@ -1,0 +1,79 @@
+"""The agent protocol over the wire: a long poll that wakes on RunTask, state reports through
+boto3's SubmitTaskStateChange, and the stop request delivered through the same channel."""
+
+import json
+import threading
+import time
+
+from ctutil import raw_call, register_instance, register_td, unique
+
+
+def poll(endpoint, cluster, instance_arn, after_seq=0, wait=20):
+    resp = raw_call(
+        endpoint,
+        "BerthAgentV1.Poll",
+        {"cluster": cluster, "containerInstance": instance_arn, "afterSeq": after_seq, "waitSeconds": wait},
+        timeout=wait + 10,
+    )
+    assert resp.status == 200, resp.body
+    return resp.json
+
+
+def test_poll_wakes_on_run_task_and_reports_drive_the_lifecycle(ecs, endpoint):
+    cluster = unique("agent")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("td")
+    register_td(ecs, family)
+    instance_arn = register_instance(ecs, cluster)["containerInstanceArn"]
+
+    first = poll(endpoint, cluster, instance_arn, wait=1)
+    assert first["tasks"] == []
+
+    got = {}
+    waiter = threading.Thread(target=lambda: got.update(poll(endpoint, cluster, instance_arn, first["seq"])))
+    waiter.start()
+    time.sleep(0.3)
+    run = ecs.run_task(cluster=cluster, taskDefinition=family)
+    task_arn = run["tasks"][0]["taskArn"]
+    waiter.join(timeout=15)
+    assert not waiter.is_alive(), "the held poll was not woken by RunTask"
+    assert [t["taskArn"] for t in got["tasks"]] == [task_arn]
+    assert got["tasks"][0]["desiredStatus"] == "RUNNING"
+    assert got["tasks"][0]["taskDefinition"]["family"] == family
+
+    ack = ecs.submit_task_state_change(
+        cluster=cluster,
+        task=task_arn,
+        status="RUNNING",
+        containers=[{"containerName": "web", "status": "RUNNING", "runtimeId": "rt-1"}],
+    )
+    assert ack["acknowledgment"] == "ACK"
+    task = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0]
+    assert task["lastStatus"] == "RUNNING"
+    assert task["containers"][0]["runtimeId"] == "rt-1"
+
+    ecs.stop_task(cluster=cluster, task=task_arn, reason="done")
+    stop = poll(endpoint, cluster, instance_arn, got["seq"], wait=5)
+    assert [(t["taskArn"], t["desiredStatus"]) for t in stop["tasks"]] == [(task_arn, "STOPPED")]
+    ecs.submit_task_state_change(cluster=cluster, task=task_arn, status="STOPPED")
+    task = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0]
+    assert task["lastStatus"] == "STOPPED"
+    assert task["stoppedReason"] == "done"
+
+
+def test_discover_poll_endpoint_names_this_server(ecs, endpoint):
+    cluster = unique("agent")
+    ecs.create_cluster(clusterName=cluster)
+    instance_arn = register_instance(ecs, cluster)["containerInstanceArn"]
+    resp = ecs.discover_poll_endpoint(cluster=cluster, containerInstance=instance_arn)
+    assert resp["endpoint"].rstrip("/") == endpoint.rstrip("/")
+
+
+def test_poll_for_unknown_instance_is_a_client_error(endpoint, ecs):
+    cluster = unique("agent")
+    ecs.create_cluster(clusterName=cluster)
+    resp = raw_call(endpoint, "BerthAgentV1.Poll", {"cluster": cluster, "containerInstance": "nope"})
+    assert resp.status == 400
+    assert resp.error_code == "InvalidParameterException"
+    bad = raw_call(endpoint, "BerthAgentV1.Poll", json.dumps([1]))
+    assert bad.status == 400 and bad.error_code == "SerializationException"
