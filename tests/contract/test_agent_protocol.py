@@ -5,7 +5,7 @@ import json
 import threading
 import time
 
-from ctutil import raw_call, register_instance, register_td, unique
+from ctutil import raw_call, register_instance, register_td, total_resources, unique
 
 
 def poll(endpoint, cluster, instance_arn, after_seq=0, wait=20):
@@ -77,3 +77,27 @@ def test_poll_for_unknown_instance_is_a_client_error(endpoint, ecs):
     assert resp.error_code == "InvalidParameterException"
     bad = raw_call(endpoint, "BerthAgentV1.Poll", json.dumps([1]))
     assert bad.status == 400 and bad.error_code == "SerializationException"
+
+
+def test_explain_run_task_is_a_dry_run_that_names_each_rejection(ecs, endpoint):
+    cluster = unique("explain")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("td")
+    register_td(ecs, family)
+    small = total_resources(cpu=1024, memory=64)
+    big_arn = register_instance(ecs, cluster, az="us-east-1a")["containerInstanceArn"]
+    small_arn = register_instance(ecs, cluster, az="us-east-1b", resources=small)["containerInstanceArn"]
+    body = {
+        "cluster": cluster,
+        "taskDefinition": family,
+        "placementConstraints": [{"type": "memberOf", "expression": "attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"}],
+    }
+    resp = raw_call(endpoint, "BerthV1.ExplainRunTask", body)
+    assert resp.status == 200, resp.body
+    doc = resp.json
+    assert doc["placements"] == [big_arn]
+    assert small_arn in doc["explanation"] and "RESOURCE:MEMORY" in doc["explanation"]
+    # Nothing was created.
+    assert ecs.list_tasks(cluster=cluster)["taskArns"] == []
+    bad = raw_call(endpoint, "BerthV1.ExplainRunTask", dict(body, placementStrategy=[{"type": "binpack", "field": "disk"}]))
+    assert bad.status == 400 and bad.error_code == "InvalidParameterException"

@@ -7,7 +7,7 @@ use crate::error::{EcsError, Result};
 use crate::Ecs;
 
 /// Parses and checks a request body. Bodies are size-limited before they reach here.
-fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req> {
+pub(crate) fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {

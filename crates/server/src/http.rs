@@ -196,6 +196,25 @@ async fn answer(
                 })?
                 .map_err(WireError::from)
         }
+        Route::Berth(op) => {
+            scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
+            let ecs = app.ecs.clone();
+            match op.as_str() {
+                "ExplainRunTask" => {
+                    tokio::task::spawn_blocking(move || ecs.explain_run_task(&body))
+                        .await
+                        .map_err(|e| {
+                            WireError::new(500, "ServerException", format!("handler failed: {e}"))
+                        })?
+                        .map_err(WireError::from)
+                }
+                other => Err(WireError::new(
+                    400,
+                    "UnknownOperationException",
+                    format!("Unknown operation {}.{other}", crate::route::BERTH_PREFIX),
+                )),
+            }
+        }
         Route::Agent(op) => {
             scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
             crate::agent_channel::handle(app.ecs.clone(), app.hub.clone(), &op, body).await

@@ -9,7 +9,12 @@ pub enum Route {
     Ecs(Operation),
     /// Berth's agent channel (`BerthAgentV1.<op>`).
     Agent(String),
+    /// Berth's own extensions (`BerthV1.<op>`), e.g. placement explanations.
+    Berth(String),
 }
+
+/// The target prefix of Berth's own operations.
+pub const BERTH_PREFIX: &str = "BerthV1";
 
 /// Routes by `X-Amz-Target: <ServicePrefix>.<Operation>`.
 pub fn route(target: Option<&str>) -> Result<Route, WireError> {
@@ -28,6 +33,9 @@ pub fn route(target: Option<&str>) -> Result<Route, WireError> {
         ));
     };
     let (prefix, op) = target.split_once('.').ok_or_else(|| unknown(target))?;
+    if prefix == BERTH_PREFIX {
+        return Ok(Route::Berth(op.to_owned()));
+    }
     if prefix == crate::agent_channel::TARGET_PREFIX {
         return Ok(Route::Agent(op.to_owned()));
     }

@@ -18,6 +18,18 @@ use crate::Ecs;
 
 const MAX_COUNT: i32 = 10;
 
+/// The outcome of placing a RunTask request, before anything is written.
+struct Plan {
+    prepared: Prepared,
+    demand: berth_placement::Demand,
+    /// Instance ids, one per placed task.
+    chosen: Vec<String>,
+    /// Instance ARNs, one per placed task.
+    chosen_arns: Vec<String>,
+    failures: Vec<Failure>,
+    explanation: Option<String>,
+}
+
 /// What both RunTask and StartTask check before placing.
 struct Prepared {
     cluster: String,
@@ -109,50 +121,11 @@ impl Ecs {
                     return Ok((tasks, prev.failures.clone()));
                 }
             }
-            let p = self.prepare(
-                tx.state,
-                req.cluster.as_deref(),
-                req.task_definition.as_deref(),
-                req.group.as_deref(),
-                req.started_by.as_deref(),
-            )?;
-            self.check_launch_type(
-                tx.state,
-                &p,
-                req.launch_type.as_ref(),
-                list(&req.capacity_provider_strategy),
-            )?;
+            let plan = self.plan_run_task(tx.state, &req, count as usize, now, seed, false)?;
+            let (p, d, chosen, failures) = (plan.prepared, plan.demand, plan.chosen, plan.failures);
             let td = &p.definition.definition;
-            check_overrides(td, req.overrides.as_ref())?;
-            check_network(td, req.network_configuration.as_ref())?;
-            let d = demand(td, req.overrides.as_ref(), &p.group)?;
-            let policy = self.policy(
-                td,
-                list(&req.placement_constraints),
-                list(&req.placement_strategy),
-            )?;
-            let (cands, ids) =
-                candidates(tx.state, &p.cluster, |id| self.agents.connected(id, now));
-            let request = Request::new(d, policy, count as usize);
-            let placement = berth_placement::place(&request, &cands, seed);
-            let mut chosen = Vec::new();
-            for outcome in placement.outcomes() {
-                if let TaskOutcome::Placed(i) = outcome {
-                    chosen.push(ids[*i].clone());
-                }
-            }
-            let failures: Vec<Failure> = if placement.unplaced() > 0 {
-                placement
-                    .ecs_failures()
-                    .map_err(|e| EcsError::invalid(e.to_string()))?
-                    .into_iter()
-                    .map(|f| failure(f.arn, &f.reason))
-                    .collect()
-            } else {
-                Vec::new()
-            };
             let spec = self.new_tasks_spec(&p, &req, td)?;
-            let tasks = self.create_tasks(tx, &spec, &request.demand, &chosen, now)?;
+            let tasks = self.create_tasks(tx, &spec, &d, &chosen, now)?;
             if let Some(token) = &req.client_token {
                 tx.put(ClientTokenRec {
                     token: token.clone(),
@@ -169,6 +142,93 @@ impl Ecs {
             tasks: Some(tasks),
             failures: Some(failures),
         })
+    }
+
+    /// Where RunTask would put each task, and why, against `state`; writes nothing.
+    fn plan_run_task(
+        &self,
+        state: &State,
+        req: &RunTaskRequest,
+        count: usize,
+        now: f64,
+        seed: u64,
+        explain: bool,
+    ) -> Result<Plan> {
+        let p = self.prepare(
+            state,
+            req.cluster.as_deref(),
+            req.task_definition.as_deref(),
+            req.group.as_deref(),
+            req.started_by.as_deref(),
+        )?;
+        self.check_launch_type(
+            state,
+            &p,
+            req.launch_type.as_ref(),
+            list(&req.capacity_provider_strategy),
+        )?;
+        let td = &p.definition.definition;
+        check_overrides(td, req.overrides.as_ref())?;
+        check_network(td, req.network_configuration.as_ref())?;
+        let d = demand(td, req.overrides.as_ref(), &p.group)?;
+        let policy = self.policy(
+            td,
+            list(&req.placement_constraints),
+            list(&req.placement_strategy),
+        )?;
+        let (cands, ids) = candidates(state, &p.cluster, |id| self.agents.connected(id, now));
+        let request = Request::new(d, policy, count);
+        let placement = berth_placement::place(&request, &cands, seed);
+        let mut chosen = Vec::new();
+        for outcome in placement.outcomes() {
+            if let TaskOutcome::Placed(i) = outcome {
+                chosen.push(ids[*i].clone());
+            }
+        }
+        let failures: Vec<Failure> = if placement.unplaced() > 0 {
+            placement
+                .ecs_failures()
+                .map_err(|e| EcsError::invalid(e.to_string()))?
+                .into_iter()
+                .map(|f| failure(f.arn, &f.reason))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let explanation = explain.then(|| placement.explain().to_string());
+        let chosen_arns = placement.chosen().map(|c| c.arn.clone()).collect();
+        let demand = request.demand.clone();
+        Ok(Plan {
+            prepared: p,
+            demand,
+            chosen,
+            chosen_arns,
+            failures,
+            explanation,
+        })
+    }
+
+    /// A dry run of RunTask: where each task would go, and for every candidate instance which
+    /// check rejected it. Nothing is created.
+    pub fn explain_run_task(&self, body: &[u8]) -> Result<Vec<u8>> {
+        let req: RunTaskRequest = crate::dispatch::parse(body)?;
+        let count = req.count.unwrap_or(1);
+        if !(1..=MAX_COUNT).contains(&count) {
+            return Err(EcsError::invalid(format!(
+                "count must be between 1 and {MAX_COUNT}."
+            )));
+        }
+        let now = self.now();
+        let seed = (now * 1000.0) as u64 ^ self.seed_counter();
+        let plan = self
+            .db
+            .read(|state| self.plan_run_task(state, &req, count as usize, now, seed, true))?;
+        let out = serde_json::json!({
+            "placements": plan.chosen_arns,
+            "failures": plan.failures,
+            "explanation": plan.explanation.unwrap_or_default(),
+        });
+        serde_json::to_vec(&out).map_err(|e| EcsError::Server(e.to_string()))
     }
 
     pub(crate) fn start_task(&self, req: StartTaskRequest) -> Result<StartTaskResponse> {
