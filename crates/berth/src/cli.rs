@@ -38,6 +38,9 @@ struct Common {
     /// Seconds without a heartbeat after which an agent counts as disconnected.
     #[arg(long, env = "BERTH_AGENT_TIMEOUT", default_value_t = 60.0)]
     agent_timeout: f64,
+    /// Seconds a STOPPED task stays describable (ECS keeps them about an hour).
+    #[arg(long, env = "BERTH_TASK_RETENTION", default_value_t = 3600.0)]
+    task_retention: f64,
 }
 
 #[derive(Args)]
@@ -65,6 +68,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let mut config = Config::dev(listen(&args.common)?, data_dir(&args.common, "dev"));
             config.region = args.common.region.clone();
             config.agent_timeout_secs = args.common.agent_timeout;
+            config.task_retention_secs = args.common.task_retention;
             let server = start(config.clone()).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(
@@ -91,6 +95,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.region = args.common.region.clone();
             config.credentials = credentials;
             config.agent_timeout_secs = args.common.agent_timeout;
+            config.task_retention_secs = args.common.task_retention;
             let server = start(config.clone()).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(

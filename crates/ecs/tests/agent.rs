@@ -216,3 +216,35 @@ fn reconcile_stops_tasks_the_agent_lost_but_not_unseen_ones() {
     assert_eq!(d["tasks"][1]["lastStatus"], "PENDING");
     assert_eq!(memory_left(&ecs, &arn), 1024 - 64);
 }
+
+#[test]
+fn stopped_tasks_are_kept_for_the_retention_then_swept() {
+    let (ecs, clock, _arn, _id) = setup();
+    let r = ok(
+        &ecs,
+        Operation::RunTask,
+        json!({"cluster": "c", "taskDefinition": "web"}),
+    );
+    let task = r["tasks"][0]["taskArn"].as_str().expect("task").to_owned();
+    ok(
+        &ecs,
+        Operation::SubmitTaskStateChange,
+        json!({"cluster": "c", "task": task, "status": "STOPPED"}),
+    );
+    clock.advance_millis(3_000_000);
+    assert_eq!(ecs.sweep(3600.0).expect("sweep"), 0);
+    let d = ok(
+        &ecs,
+        Operation::DescribeTasks,
+        json!({"cluster": "c", "tasks": [task]}),
+    );
+    assert_eq!(d["tasks"][0]["lastStatus"], "STOPPED");
+    clock.advance_millis(700_000);
+    assert_eq!(ecs.sweep(3600.0).expect("sweep"), 1);
+    let d = ok(
+        &ecs,
+        Operation::DescribeTasks,
+        json!({"cluster": "c", "tasks": [task]}),
+    );
+    assert_eq!(d["failures"][0]["reason"], "MISSING");
+}

@@ -21,6 +21,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Seconds without a poll after which an agent counts as disconnected.
     pub agent_timeout_secs: f64,
+    /// Seconds a STOPPED task stays describable.
+    pub task_retention_secs: f64,
 }
 
 impl Config {
@@ -37,6 +39,7 @@ impl Config {
             }],
             max_body_bytes: 1024 * 1024,
             agent_timeout_secs: 60.0,
+            task_retention_secs: 3600.0,
         }
     }
 }

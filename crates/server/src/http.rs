@@ -52,6 +52,8 @@ struct App {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    ecs: Arc<Ecs>,
+    retention_secs: f64,
 }
 
 impl Server {
@@ -96,17 +98,44 @@ impl Server {
         if let Ok(addr) = listener.local_addr() {
             ecs.set_poll_endpoint(&format!("http://{addr}"));
         }
-        Ok(Server { listener, router })
+        Ok(Server {
+            listener,
+            router,
+            ecs,
+            retention_secs: config.task_retention_secs,
+        })
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
     }
 
+    /// Removes expired STOPPED tasks and client tokens every minute.
+    fn spawn_sweeper(&self) {
+        let ecs = self.ecs.clone();
+        let retention = self.retention_secs;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                loop {
+                    let ecs = ecs.clone();
+                    match tokio::task::spawn_blocking(move || ecs.sweep(retention)).await {
+                        Ok(Ok(n)) if n > 0 => continue,
+                        Ok(Err(e)) => tracing::warn!(error = %e, "sweeping stopped tasks failed"),
+                        _ => {}
+                    }
+                    break;
+                }
+            }
+        });
+    }
+
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
+        self.spawn_sweeper();
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

@@ -6,6 +6,7 @@ mod attributes;
 mod capacity_providers;
 mod clusters;
 pub(crate) mod container_instances;
+mod retention;
 mod state_changes;
 mod tags;
 mod task_build;
