@@ -2,6 +2,8 @@
 
 mod bench;
 mod cli;
+mod client;
+mod sim;
 
 use anyhow::Result;
 use clap::Parser;

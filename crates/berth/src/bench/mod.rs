@@ -1,7 +1,7 @@
 //! `berth bench …`: load generators that print their figures as JSON lines.
 
 mod api;
-mod sign;
+pub(crate) mod sign;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};

@@ -1,0 +1,137 @@
+//! A minimal signed client for the AWS JSON protocol over one keep-alive HTTP/1.1 connection,
+//! for Berth's own tools (`berth sim`, `berth bench placement`, `berth explain`).
+
+use anyhow::{anyhow, bail, Context, Result};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::bench::sign::{now_seconds, Signer};
+
+pub const ECS_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
+const JSON: &str = "application/x-amz-json-1.1";
+
+/// Where to connect and how to sign.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub host: String,
+    signer: std::sync::Arc<Signer>,
+}
+
+impl Endpoint {
+    pub fn new(url: &str, access_key: &str, secret_key: &str, region: &str) -> Result<Self> {
+        let uri: Uri = url.parse().with_context(|| format!("endpoint {url}"))?;
+        if uri.scheme_str() != Some("http") {
+            bail!("only plain http:// endpoints are supported, got {url}");
+        }
+        let host = uri
+            .authority()
+            .map(|a| a.to_string())
+            .ok_or_else(|| anyhow!("endpoint {url} has no host"))?;
+        Ok(Endpoint {
+            host,
+            signer: std::sync::Arc::new(Signer::new(access_key, secret_key, region)),
+        })
+    }
+}
+
+/// An AWS error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// One connection; reconnects after a failure.
+pub struct Client {
+    endpoint: Endpoint,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint) -> Self {
+        Client {
+            endpoint,
+            sender: None,
+        }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>> {
+        let stream = TcpStream::connect(&self.endpoint.host)
+            .await
+            .with_context(|| format!("connecting to {}", self.endpoint.host))?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+
+    /// Calls `target` (e.g. `AmazonEC2ContainerServiceV20141113.RunTask`) with a JSON body.
+    /// A 4xx/5xx answer is an [`ApiError`].
+    pub async fn call(
+        &mut self,
+        target: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let body = serde_json::to_vec(body)?;
+        let headers = [
+            ("content-type", JSON),
+            ("x-amz-target", target),
+            ("host", self.endpoint.host.as_str()),
+        ];
+        let signed =
+            self.endpoint
+                .signer
+                .sign(&self.endpoint.host, &headers, &body, now_seconds())?;
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/")
+            .header(HOST, self.endpoint.host.as_str())
+            .header(CONTENT_TYPE, JSON)
+            .header("x-amz-target", HeaderValue::from_str(target)?);
+        for (name, value) in signed {
+            req = req.header(name, value);
+        }
+        let req = req.body(Full::new(Bytes::from(body)))?;
+        let mut sender = match self.sender.take() {
+            Some(s) if !s.is_closed() => s,
+            _ => self.connect().await?,
+        };
+        sender.ready().await?;
+        let resp = sender.send_request(req).await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        self.sender = Some(sender);
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        if status >= 400 {
+            return Err(ApiError {
+                status,
+                code: value["__type"].as_str().unwrap_or("Unknown").to_owned(),
+                message: value["message"].as_str().unwrap_or_default().to_owned(),
+            }
+            .into());
+        }
+        Ok(value)
+    }
+
+    /// Calls an ECS operation by name.
+    pub async fn ecs(&mut self, op: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
+        self.call(&format!("{ECS_PREFIX}.{op}"), body).await
+    }
+}

@@ -1,0 +1,117 @@
+//! One simulated container instance: register, then poll and report forever.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use serde_json::{json, Value};
+
+use super::Stats;
+use crate::client::{Client, Endpoint};
+
+pub struct Spec {
+    pub cluster: String,
+    pub cpu: i64,
+    pub memory: i64,
+    pub attributes: Vec<(String, String)>,
+}
+
+pub async fn register(endpoint: Endpoint, spec: &Spec) -> Result<String> {
+    let mut client = Client::new(endpoint);
+    let attributes: Vec<Value> = spec
+        .attributes
+        .iter()
+        .map(|(n, v)| {
+            if v.is_empty() {
+                json!({"name": n})
+            } else {
+                json!({"name": n, "value": v})
+            }
+        })
+        .collect();
+    let body = json!({
+        "cluster": spec.cluster,
+        "totalResources": [
+            {"name": "CPU", "type": "INTEGER", "integerValue": spec.cpu},
+            {"name": "MEMORY", "type": "INTEGER", "integerValue": spec.memory},
+            {"name": "PORTS", "type": "STRINGSET", "stringSetValue": ["22"]},
+            {"name": "PORTS_UDP", "type": "STRINGSET", "stringSetValue": []}
+        ],
+        "versionInfo": {"agentVersion": env!("CARGO_PKG_VERSION"), "agentHash": "sim", "dockerVersion": "sim"},
+        "attributes": attributes,
+    });
+    let r = client.ecs("RegisterContainerInstance", &body).await?;
+    r["containerInstance"]["containerInstanceArn"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("RegisterContainerInstance answered no ARN"))
+}
+
+/// Polls for the instance's tasks and reports them, forever.
+pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<Stats>) {
+    let mut client = Client::new(endpoint);
+    let mut after = 0u64;
+    // What this agent last reported per task.
+    let mut reported: HashMap<String, &'static str> = HashMap::new();
+    loop {
+        let poll = client
+            .call(
+                "BerthAgentV1.Poll",
+                &json!({"cluster": cluster, "containerInstance": arn, "afterSeq": after, "waitSeconds": 20}),
+            )
+            .await;
+        let resp = match poll {
+            Ok(r) => r,
+            Err(_) => {
+                stats.errors.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        for t in resp["tasks"].as_array().into_iter().flatten() {
+            let Some(task_arn) = t["taskArn"].as_str() else {
+                continue;
+            };
+            let want = match t["desiredStatus"].as_str() {
+                Some("RUNNING") => "RUNNING",
+                Some("STOPPED") => "STOPPED",
+                _ => continue,
+            };
+            if reported.get(task_arn) == Some(&want) {
+                continue;
+            }
+            let containers: Vec<Value> = t["task"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let mut v = json!({"containerName": c["name"], "status": want});
+                    if want == "STOPPED" {
+                        v["exitCode"] = json!(0);
+                    }
+                    v
+                })
+                .collect();
+            let report = json!({"cluster": cluster, "task": task_arn, "status": want, "containers": containers});
+            match client.ecs("SubmitTaskStateChange", &report).await {
+                Ok(_) => {
+                    if want == "RUNNING" {
+                        stats.running_reports.fetch_add(1, Ordering::Relaxed);
+                        reported.insert(task_arn.to_owned(), want);
+                    } else {
+                        stats.stopped_reports.fetch_add(1, Ordering::Relaxed);
+                        reported.remove(task_arn);
+                    }
+                }
+                Err(_) => {
+                    stats.errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        if let Some(seq) = resp["seq"].as_u64() {
+            after = after.max(seq);
+        }
+    }
+}
