@@ -1,6 +1,7 @@
 //! `berth bench …`: load generators that print their figures as JSON lines.
 
 mod api;
+mod placement;
 pub(crate) mod sign;
 
 use anyhow::Result;
@@ -16,10 +17,13 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Throughput and latency of ECS API calls against an endpoint (Berth, moto, …).
     Api(api::ApiArgs),
+    /// End-to-end task placement with a simulated fleet (RunTask accepted -> RUNNING).
+    Placement(placement::PlacementArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Api(args) => api::run(args).await,
+        BenchCommand::Placement(args) => placement::run(args).await,
     }
 }
