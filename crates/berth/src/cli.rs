@@ -20,6 +20,8 @@ enum Command {
     Dev(DevArgs),
     /// The control plane alone; refuses to start without configured keys.
     Server(ServerArgs),
+    /// Explain placement decisions (a dry run that creates nothing).
+    Explain(crate::explain::ExplainArgs),
     /// A simulated fleet of container instances speaking the real agent protocol.
     Sim(crate::sim::SimArgs),
     /// Load generators (e.g. `berth bench api`) that print their figures as JSON lines.
@@ -106,6 +108,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             server.run(shutdown_signal()).await?;
         }
+        Command::Explain(args) => crate::explain::run(args).await?,
         Command::Sim(args) => crate::sim::run(args).await?,
         Command::Bench(args) => crate::bench::run(args).await?,
     }

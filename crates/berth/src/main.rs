@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod client;
+mod explain;
 mod sim;
 
 use anyhow::Result;
