@@ -216,6 +216,14 @@ impl Ecs {
             if has_instances {
                 return Err(EcsError::ClusterContainsContainerInstances);
             }
+            let has_tasks = tx
+                .state
+                .tasks
+                .values()
+                .any(|t| t.cluster == name && t.last_status() != "STOPPED");
+            if has_tasks {
+                return Err(EcsError::ClusterContainsTasks);
+            }
             rec.cluster.status = Some("INACTIVE".into());
             tx.put(rec.clone())?;
             Ok(rec)
