@@ -62,6 +62,14 @@ impl Agents {
         now - last < *self.timeout_secs.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `connected` for many instances under one lock.
+    pub(crate) fn liveness(&self, now: f64) -> impl Fn(&str) -> bool + '_ {
+        let seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+        let timeout = *self.timeout_secs.read().unwrap_or_else(|p| p.into_inner());
+        let started = self.started_at;
+        move |id: &str| now - seen.get(id).copied().unwrap_or(started) < timeout
+    }
+
     pub(crate) fn notify(&self, instance_ids: &[String]) {
         let notifier = self
             .notifier

@@ -44,6 +44,7 @@ pub use error::{EcsError, Result};
 pub struct Ecs {
     pub(crate) db: state::Db,
     pub(crate) agents: agent::Agents,
+    pub(crate) candidate_cache: placing::CandidateCache,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) scope: Scope,
 }
@@ -60,6 +61,7 @@ impl Ecs {
         let ecs = Ecs {
             db,
             agents,
+            candidate_cache: Default::default(),
             clock,
             scope,
         };

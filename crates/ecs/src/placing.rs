@@ -17,25 +17,6 @@ use crate::ops::task_definition_rules::{parse_task_cpu, parse_task_memory};
 use crate::records::{ContainerInstanceRec, Reservation};
 use crate::state::State;
 
-/// Every registered (not INACTIVE) instance of `cluster`, as placement candidates, with the
-/// ids they stand for (same order).
-pub(crate) fn candidates(
-    state: &State,
-    cluster: &str,
-    connected: impl Fn(&str) -> bool,
-) -> (Vec<Candidate>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut ids = Vec::new();
-    for rec in state.container_instances.values() {
-        if rec.cluster != cluster || rec.status() == "INACTIVE" {
-            continue;
-        }
-        out.push(candidate(state, rec, connected(&rec.id)));
-        ids.push(rec.id.clone());
-    }
-    (out, ids)
-}
-
 pub(crate) fn candidate(state: &State, rec: &ContainerInstanceRec, connected: bool) -> Candidate {
     let i = &rec.instance;
     let mut c = Candidate::new(
@@ -177,5 +158,75 @@ pub(crate) fn reservation(d: &Demand) -> Reservation {
         memory: i64::from(d.memory),
         tcp_ports: d.tcp_ports.clone(),
         udp_ports: d.udp_ports.clone(),
+    }
+}
+
+/// The placement candidates of each cluster, kept between calls: a RunTask over thousands
+/// of instances rebuilds only the instances that changed since the last call (every change
+/// to an instance's resources, tasks or attributes bumps its `version`).
+#[derive(Default)]
+pub(crate) struct CandidateCache {
+    clusters: std::sync::Mutex<std::collections::HashMap<String, ClusterCandidates>>,
+}
+
+#[derive(Default)]
+struct ClusterCandidates {
+    /// `Db::discarded()` when built: a failed commit can reuse version numbers, so the cache
+    /// starts over after one.
+    epoch: u64,
+    ids: Vec<String>,
+    cands: Vec<Candidate>,
+    /// What each candidate was built from: instance version, agent connected, task count.
+    keys: Vec<(i64, bool, usize)>,
+}
+
+impl CandidateCache {
+    /// Runs `f` with the registered instances of `cluster` as candidates (and their ids, in
+    /// the same order), refreshed against `state`.
+    pub(crate) fn with<R>(
+        &self,
+        epoch: u64,
+        state: &State,
+        cluster: &str,
+        connected: impl Fn(&str) -> bool,
+        f: impl FnOnce(&[Candidate], &[String]) -> R,
+    ) -> R {
+        let mut all = self.clusters.lock().unwrap_or_else(|p| p.into_inner());
+        let cc = all.entry(cluster.to_owned()).or_default();
+        if cc.epoch != epoch {
+            *cc = ClusterCandidates {
+                epoch,
+                ..Default::default()
+            };
+        }
+        let old_pos: std::collections::HashMap<String, usize> = cc
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
+            .collect();
+        let mut old: Vec<Option<Candidate>> = std::mem::take(&mut cc.cands)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let old_keys = std::mem::take(&mut cc.keys);
+        let mut ids = Vec::with_capacity(old.len());
+        for rec in state.container_instances.values() {
+            if rec.cluster != cluster || rec.status() == "INACTIVE" {
+                continue;
+            }
+            let tasks = state.instance_tasks.get(&rec.id).map_or(0, |t| t.len());
+            let key = (rec.instance.version, connected(&rec.id), tasks);
+            let reused = old_pos
+                .get(&rec.id)
+                .filter(|&&i| old_keys.get(i) == Some(&key))
+                .and_then(|&i| old.get_mut(i).and_then(Option::take));
+            cc.cands
+                .push(reused.unwrap_or_else(|| candidate(state, rec, key.1)));
+            cc.keys.push(key);
+            ids.push(rec.id.clone());
+        }
+        cc.ids = ids;
+        f(&cc.cands, &cc.ids)
     }
 }

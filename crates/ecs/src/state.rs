@@ -135,6 +135,11 @@ impl Db {
         })
     }
 
+    /// How many commits have failed (each discards the changes not yet durable).
+    pub fn discarded(&self) -> u64 {
+        self.progress().failed.len() as u64
+    }
+
     /// Runs `f` on the durable state. Never waits for the disk.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         let snapshot = self

@@ -11,7 +11,7 @@ use super::accounting::{charge, count_transition, phase, release, Phase};
 use super::task_build::{check_network, check_overrides, NewTasks};
 use super::{failure, list, validate_tags};
 use crate::error::{EcsError, Result};
-use crate::placing::{candidates, demand, reservation, task_size};
+use crate::placing::{demand, reservation, task_size};
 use crate::records::{ClientTokenRec, ContainerInstanceRec, TaskDefinitionRec, TaskRec};
 use crate::state::{State, Tx};
 use crate::Ecs;
@@ -176,27 +176,36 @@ impl Ecs {
             list(&req.placement_constraints),
             list(&req.placement_strategy),
         )?;
-        let (cands, ids) = candidates(state, &p.cluster, |id| self.agents.connected(id, now));
         let request = Request::new(d, policy, count);
-        let placement = berth_placement::place(&request, &cands, seed);
-        let mut chosen = Vec::new();
-        for outcome in placement.outcomes() {
-            if let TaskOutcome::Placed(i) = outcome {
-                chosen.push(ids[*i].clone());
-            }
-        }
-        let failures: Vec<Failure> = if placement.unplaced() > 0 {
-            placement
-                .ecs_failures()
-                .map_err(|e| EcsError::invalid(e.to_string()))?
-                .into_iter()
-                .map(|f| failure(f.arn, &f.reason))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let explanation = explain.then(|| placement.explain().to_string());
-        let chosen_arns = placement.chosen().map(|c| c.arn.clone()).collect();
+        let live = self.agents.liveness(now);
+        let (chosen, chosen_arns, failures, explanation) = self.candidate_cache.with(
+            self.db.discarded(),
+            state,
+            &p.cluster,
+            live,
+            |cands, ids| {
+                let placement = berth_placement::place(&request, cands, seed);
+                let mut chosen = Vec::new();
+                for outcome in placement.outcomes() {
+                    if let TaskOutcome::Placed(i) = outcome {
+                        chosen.push(ids[*i].clone());
+                    }
+                }
+                let failures: Vec<Failure> = if placement.unplaced() > 0 {
+                    placement
+                        .ecs_failures()
+                        .map_err(|e| EcsError::invalid(e.to_string()))?
+                        .into_iter()
+                        .map(|f| failure(f.arn, &f.reason))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let explanation = explain.then(|| placement.explain().to_string());
+                let chosen_arns: Vec<String> = placement.chosen().map(|c| c.arn.clone()).collect();
+                Ok::<_, EcsError>((chosen, chosen_arns, failures, explanation))
+            },
+        )?;
         let demand = request.demand.clone();
         Ok(Plan {
             prepared: p,
