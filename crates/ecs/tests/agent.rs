@@ -1,22 +1,16 @@
 //! The control plane's side of the agent protocol: polls, state reports, heartbeats,
 //! reconciliation.
 
+mod common;
+
 use std::sync::Arc;
 
 use berth_ecs::agent::ReconcileRequest;
-use berth_ecs::{Ecs, EcsError, FixedClock, Scope};
+use berth_ecs::{Ecs, FixedClock, Scope};
 use berth_ecs_model::Operation;
 use berth_store::MemStore;
+use common::ok;
 use serde_json::{json, Value};
-
-fn call(ecs: &Ecs, op: Operation, body: Value) -> Result<Value, EcsError> {
-    let out = ecs.handle(op, body.to_string().as_bytes())?;
-    Ok(serde_json::from_slice(&out).expect("response is JSON"))
-}
-
-fn ok(ecs: &Ecs, op: Operation, body: Value) -> Value {
-    call(ecs, op, body).unwrap_or_else(|e| panic!("{op:?} failed: {} {e}", e.code()))
-}
 
 fn setup() -> (Ecs, Arc<FixedClock>, String, String) {
     let clock = Arc::new(FixedClock::new(1_700_000_000_000));

@@ -1,33 +1,13 @@
 //! Drives the ECS operations through `Ecs::handle` with JSON bodies, as the transport does.
 
+mod common;
+
 use std::sync::Arc;
 
-use berth_ecs::{Ecs, EcsError, FixedClock, Scope};
 use berth_ecs_model::Operation;
-use berth_store::{MemStore, SqliteStore, Store};
+use berth_store::{MemStore, SqliteStore};
+use common::{call, ecs, ecs_on, ok};
 use serde_json::{json, Value};
-
-fn ecs_on(store: Arc<dyn Store>) -> Ecs {
-    Ecs::open(
-        store,
-        Arc::new(FixedClock::new(1_700_000_000_000)),
-        Scope::new("us-east-1", "000000000000"),
-    )
-    .expect("open")
-}
-
-fn ecs() -> Ecs {
-    ecs_on(Arc::new(MemStore::default()))
-}
-
-fn call(ecs: &Ecs, op: Operation, body: Value) -> Result<Value, EcsError> {
-    let out = ecs.handle(op, body.to_string().as_bytes())?;
-    Ok(serde_json::from_slice(&out).expect("response is JSON"))
-}
-
-fn ok(ecs: &Ecs, op: Operation, body: Value) -> Value {
-    call(ecs, op, body).unwrap_or_else(|e| panic!("{op:?} failed: {} {e}", e.code()))
-}
 
 fn web_def(family: &str) -> Value {
     json!({"family": family, "containerDefinitions": [{"name": "web", "image": "busybox", "memory": 64}]})

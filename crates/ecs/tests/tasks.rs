@@ -1,30 +1,15 @@
 //! Tasks through `Ecs::handle`: RunTask, StartTask, StopTask, DescribeTasks, ListTasks and the
 //! accounting on container instances.
 
+mod common;
+
 use std::sync::Arc;
 
-use berth_ecs::{Ecs, EcsError, FixedClock, Scope};
+use berth_ecs::Ecs;
 use berth_ecs_model::Operation;
-use berth_store::{MemStore, SqliteStore, Store};
+use berth_store::{MemStore, SqliteStore};
+use common::{call, ecs_on, ok};
 use serde_json::{json, Value};
-
-fn ecs_on(store: Arc<dyn Store>) -> Ecs {
-    Ecs::open(
-        store,
-        Arc::new(FixedClock::new(1_700_000_000_000)),
-        Scope::new("us-east-1", "000000000000"),
-    )
-    .expect("open")
-}
-
-fn call(ecs: &Ecs, op: Operation, body: Value) -> Result<Value, EcsError> {
-    let out = ecs.handle(op, body.to_string().as_bytes())?;
-    Ok(serde_json::from_slice(&out).expect("response is JSON"))
-}
-
-fn ok(ecs: &Ecs, op: Operation, body: Value) -> Value {
-    call(ecs, op, body).unwrap_or_else(|e| panic!("{op:?} failed: {} {e}", e.code()))
-}
 
 fn setup(ecs: &Ecs, instances: usize) -> Vec<String> {
     ok(ecs, Operation::CreateCluster, json!({"clusterName": "c"}));

@@ -6,6 +6,7 @@ use super::container_instances::{find, is_agent_attribute};
 use super::list;
 use crate::error::{EcsError, Result};
 use crate::page::{page_size, paginate};
+use crate::records::ContainerInstanceRec;
 use crate::Ecs;
 
 const MAX_PER_CALL: usize = 10;
@@ -18,52 +19,23 @@ impl Ecs {
     ) -> Result<PutAttributesResponse> {
         let attrs = req.attributes.clone().unwrap_or_default();
         check_batch(&attrs, true)?;
-        self.db.write(|tx| {
-            let cluster = self
-                .active_cluster(tx.state, req.cluster.as_deref())?
-                .name()
-                .to_owned();
-            let mut changed: Vec<crate::records::ContainerInstanceRec> = Vec::new();
-            for a in &attrs {
-                let target = a.target_id.as_deref().unwrap_or_default();
-                let pos = changed.iter().position(|r| {
-                    find(self, tx.state, &cluster, target).is_some_and(|f| f.id == r.id)
-                });
-                let rec = match pos {
-                    Some(i) => &mut changed[i],
-                    None => {
-                        let rec = find(self, tx.state, &cluster, target)
-                            .filter(|r| r.status() != "INACTIVE")
-                            .cloned()
-                            .ok_or_else(|| target_not_found(target))?;
-                        changed.push(rec);
-                        changed
-                            .last_mut()
-                            .ok_or_else(|| EcsError::Server("unreachable".into()))?
-                    }
-                };
-                let list = rec.instance.attributes.get_or_insert_with(Vec::new);
-                match list.iter_mut().find(|e| e.name == a.name) {
-                    Some(e) => e.value = a.value.clone(),
-                    None => list.push(Attribute {
-                        name: a.name.clone(),
-                        value: a.value.clone(),
-                        ..Default::default()
-                    }),
-                }
-                let custom = list
-                    .iter()
-                    .filter(|e| !is_agent_attribute(e.name.as_deref().unwrap_or_default()))
-                    .count();
-                if custom > MAX_CUSTOM_PER_RESOURCE {
-                    return Err(EcsError::AttributeLimitExceeded(format!(
-                        "A resource can have at most {MAX_CUSTOM_PER_RESOURCE} custom attributes."
-                    )));
-                }
+        self.edit_attributes(req.cluster.as_deref(), &attrs, |list, a| {
+            match list.iter_mut().find(|e| e.name == a.name) {
+                Some(e) => e.value = a.value.clone(),
+                None => list.push(Attribute {
+                    name: a.name.clone(),
+                    value: a.value.clone(),
+                    ..Default::default()
+                }),
             }
-            for mut rec in changed {
-                rec.instance.version += 1;
-                tx.put(rec)?;
+            let custom = list
+                .iter()
+                .filter(|e| !is_agent_attribute(e.name.as_deref().unwrap_or_default()))
+                .count();
+            if custom > MAX_CUSTOM_PER_RESOURCE {
+                return Err(EcsError::AttributeLimitExceeded(format!(
+                    "A resource can have at most {MAX_CUSTOM_PER_RESOURCE} custom attributes."
+                )));
             }
             Ok(())
         })?;
@@ -78,38 +50,50 @@ impl Ecs {
     ) -> Result<DeleteAttributesResponse> {
         let attrs = req.attributes.clone().unwrap_or_default();
         check_batch(&attrs, false)?;
+        self.edit_attributes(req.cluster.as_deref(), &attrs, |list, a| {
+            list.retain(|e| e.name != a.name);
+            Ok(())
+        })?;
+        Ok(DeleteAttributesResponse {
+            attributes: Some(attrs),
+        })
+    }
+
+    /// Applies `f` to the attribute list of each attribute's target instance, as one write.
+    fn edit_attributes(
+        &self,
+        cluster: Option<&str>,
+        attrs: &[Attribute],
+        mut f: impl FnMut(&mut Vec<Attribute>, &Attribute) -> Result<()>,
+    ) -> Result<()> {
         self.db.write(|tx| {
-            let cluster = self
-                .active_cluster(tx.state, req.cluster.as_deref())?
-                .name()
-                .to_owned();
-            let mut changed: Vec<crate::records::ContainerInstanceRec> = Vec::new();
-            for a in &attrs {
+            let cluster = self.active_cluster(tx.state, cluster)?.name().to_owned();
+            let mut changed: Vec<ContainerInstanceRec> = Vec::new();
+            for a in attrs {
                 let target = a.target_id.as_deref().unwrap_or_default();
                 let found = find(self, tx.state, &cluster, target)
                     .filter(|r| r.status() != "INACTIVE")
                     .ok_or_else(|| target_not_found(target))?;
-                let rec = match changed.iter().position(|r| r.id == found.id) {
-                    Some(i) => &mut changed[i],
+                let pos = match changed.iter().position(|r| r.id == found.id) {
+                    Some(i) => i,
                     None => {
                         changed.push(found.clone());
-                        changed
-                            .last_mut()
-                            .ok_or_else(|| EcsError::Server("unreachable".into()))?
+                        changed.len() - 1
                     }
                 };
-                if let Some(list) = rec.instance.attributes.as_mut() {
-                    list.retain(|e| e.name != a.name);
-                }
+                f(
+                    changed[pos]
+                        .instance
+                        .attributes
+                        .get_or_insert_with(Vec::new),
+                    a,
+                )?;
             }
             for mut rec in changed {
                 rec.instance.version += 1;
                 tx.put(rec)?;
             }
             Ok(())
-        })?;
-        Ok(DeleteAttributesResponse {
-            attributes: Some(attrs),
         })
     }
 
