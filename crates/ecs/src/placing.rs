@@ -230,3 +230,82 @@ impl CandidateCache {
         f(&cc.cands, &cc.ids)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use berth_ecs_model::Operation;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use crate::{Ecs, FixedClock, Scope};
+
+    fn call(ecs: &Ecs, op: Operation, body: serde_json::Value) -> Option<serde_json::Value> {
+        let out = ecs.handle(op, body.to_string().as_bytes()).ok()?;
+        serde_json::from_slice(&out).ok()
+    }
+
+    /// Whatever happens to a cluster, the cached candidates equal freshly built ones.
+    fn check_cache(ecs: &Ecs) {
+        ecs.db.read(|state| {
+            let live = |_: &str| true;
+            let fresh: Vec<_> = state
+                .container_instances
+                .values()
+                .filter(|r| r.cluster == "c" && r.status() != "INACTIVE")
+                .map(|r| super::candidate(state, r, true))
+                .collect();
+            ecs.candidate_cache
+                .with(ecs.db.discarded(), state, "c", live, |cands, _| {
+                    assert_eq!(cands, &fresh[..]);
+                });
+        });
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn cached_candidates_match_fresh_ones(ops in proptest::collection::vec((0u8..6, 0usize..4), 1..40)) {
+            let ecs = Ecs::open(
+                Arc::new(berth_store::MemStore::default()),
+                Arc::new(FixedClock::new(1_700_000_000_000)),
+                Scope::new("us-east-1", "000000000000"),
+            ).expect("open");
+            call(&ecs, Operation::CreateCluster, json!({"clusterName": "c"}));
+            call(&ecs, Operation::RegisterTaskDefinition, json!({"family": "f", "containerDefinitions": [
+                {"name": "a", "image": "i", "cpu": 100, "memory": 100, "portMappings": [{"containerPort": 80, "hostPort": 8080}]}]}));
+            let mut instances: Vec<String> = Vec::new();
+            let mut tasks: Vec<String> = Vec::new();
+            for (op, k) in ops {
+                match op {
+                    0 => {
+                        if let Some(r) = call(&ecs, Operation::RegisterContainerInstance, json!({"cluster": "c",
+                            "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 1000},
+                                               {"name": "MEMORY", "type": "INTEGER", "integerValue": 1000}]})) {
+                            instances.push(r["containerInstance"]["containerInstanceArn"].as_str().unwrap_or_default().to_owned());
+                        }
+                    }
+                    1 => {
+                        if let Some(r) = call(&ecs, Operation::RunTask, json!({"cluster": "c", "taskDefinition": "f", "count": k + 1})) {
+                            tasks.extend(r["tasks"].as_array().into_iter().flatten().filter_map(|t| t["taskArn"].as_str().map(str::to_owned)));
+                        }
+                    }
+                    2 => if let Some(t) = tasks.get(k) {
+                        call(&ecs, Operation::SubmitTaskStateChange, json!({"cluster": "c", "task": t, "status": "RUNNING"}));
+                    },
+                    3 => if let Some(t) = tasks.get(k) {
+                        call(&ecs, Operation::SubmitTaskStateChange, json!({"cluster": "c", "task": t, "status": "STOPPED"}));
+                    },
+                    4 => if let Some(i) = instances.get(k) {
+                        call(&ecs, Operation::PutAttributes, json!({"cluster": "c", "attributes": [{"name": format!("a{k}"), "value": "v", "targetId": i}]}));
+                    },
+                    _ => if let Some(i) = instances.get(k) {
+                        call(&ecs, Operation::UpdateContainerInstancesState, json!({"cluster": "c", "containerInstances": [i], "status": if k % 2 == 0 { "DRAINING" } else { "ACTIVE" }}));
+                    },
+                }
+                check_cache(&ecs);
+            }
+        }
+    }
+}
