@@ -199,34 +199,56 @@ impl CandidateCache {
                 ..Default::default()
             };
         }
-        let old_pos: std::collections::HashMap<String, usize> = cc
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.clone(), i))
-            .collect();
-        let mut old: Vec<Option<Candidate>> = std::mem::take(&mut cc.cands)
-            .into_iter()
-            .map(Some)
-            .collect();
-        let old_keys = std::mem::take(&mut cc.keys);
-        let mut ids = Vec::with_capacity(old.len());
-        for rec in state.container_instances.values() {
-            if rec.cluster != cluster || rec.status() == "INACTIVE" {
-                continue;
+        let members = || {
+            state
+                .container_instances
+                .values()
+                .filter(|r| r.cluster == cluster && r.status() != "INACTIVE")
+        };
+        // The common case: the same instances as last time; refresh the changed ones in place,
+        // without allocating.
+        let mut same = true;
+        let mut n = 0;
+        for rec in members() {
+            if cc.ids.get(n) != Some(&rec.id) {
+                same = false;
+                break;
             }
             let tasks = state.instance_tasks.get(&rec.id).map_or(0, |t| t.len());
             let key = (rec.instance.version, connected(&rec.id), tasks);
-            let reused = old_pos
-                .get(&rec.id)
-                .filter(|&&i| old_keys.get(i) == Some(&key))
-                .and_then(|&i| old.get_mut(i).and_then(Option::take));
-            cc.cands
-                .push(reused.unwrap_or_else(|| candidate(state, rec, key.1)));
-            cc.keys.push(key);
-            ids.push(rec.id.clone());
+            if cc.keys[n] != key {
+                cc.cands[n] = candidate(state, rec, key.1);
+                cc.keys[n] = key;
+            }
+            n += 1;
         }
-        cc.ids = ids;
+        if !same || n != cc.ids.len() {
+            let old_pos: std::collections::HashMap<String, usize> = cc
+                .ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect();
+            let mut old: Vec<Option<Candidate>> = std::mem::take(&mut cc.cands)
+                .into_iter()
+                .map(Some)
+                .collect();
+            let old_keys = std::mem::take(&mut cc.keys);
+            let mut ids = Vec::with_capacity(old.len());
+            for rec in members() {
+                let tasks = state.instance_tasks.get(&rec.id).map_or(0, |t| t.len());
+                let key = (rec.instance.version, connected(&rec.id), tasks);
+                let reused = old_pos
+                    .get(&rec.id)
+                    .filter(|&&i| old_keys.get(i) == Some(&key))
+                    .and_then(|&i| old.get_mut(i).and_then(Option::take));
+                cc.cands
+                    .push(reused.unwrap_or_else(|| candidate(state, rec, key.1)));
+                cc.keys.push(key);
+                ids.push(rec.id.clone());
+            }
+            cc.ids = ids;
+        }
         f(&cc.cands, &cc.ids)
     }
 }
