@@ -1,8 +1,16 @@
-//! Shared fixture for the SDK contract tests: runs the real `berth dev` binary on a
-//! free loopback port with a temporary data directory, and builds official AWS SDK
-//! clients pointed at it.
+//! Shared fixture for the SDK contract tests (`tests/sdk_*.rs`): runs the real
+//! `berth dev` binary on a free loopback port with a temporary data directory, and
+//! builds official AWS SDK clients pointed at it. Helpers used by several test files
+//! live in the submodules.
+//!
+//! Every test starts its own server with an empty data directory, so counts and
+//! listings are exact. Run them all with `cargo test -p berth --test 'sdk_*'`.
 
 #![allow(dead_code, clippy::unwrap_used)]
+
+pub mod container_instances;
+pub mod fixtures;
+pub mod rich_task_definition;
 
 use std::fs::OpenOptions;
 use std::io::{Read, Write};

@@ -1,0 +1,91 @@
+//! SDK contract tests for error mapping: modeled errors arrive as the SDK's typed
+//! variants, and authentication failures carry AWS error codes.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ecs::operation::delete_cluster::DeleteClusterError;
+use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionError;
+use common::Berth;
+
+fn assert_client_error<E: ProvideErrorMetadata + std::fmt::Debug>(err: &E, code: &str) {
+    assert_eq!(err.code(), Some(code), "unexpected error: {err:?}");
+    assert!(
+        !err.message().unwrap_or_default().trim().is_empty(),
+        "{code} has an empty message: {err:?}"
+    );
+}
+
+#[tokio::test]
+async fn modeled_errors_come_back_as_typed_variants() {
+    let berth = Berth::start();
+    let ecs = berth.client().await;
+
+    let err = ecs
+        .describe_task_definition()
+        .task_definition("no-such-family")
+        .send()
+        .await
+        .unwrap_err();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    assert_eq!(status, Some(400), "{err:?}");
+    let svc = err.into_service_error();
+    assert!(
+        matches!(svc, DescribeTaskDefinitionError::ClientException(_)),
+        "expected ClientException, got {svc:?}"
+    );
+    assert_client_error(&svc, "ClientException");
+
+    let err = ecs
+        .delete_cluster()
+        .cluster("no-such-cluster")
+        .send()
+        .await
+        .unwrap_err();
+    let svc = err.into_service_error();
+    assert!(
+        matches!(svc, DeleteClusterError::ClusterNotFoundException(_)),
+        "expected ClusterNotFoundException, got {svc:?}"
+    );
+    assert_client_error(&svc, "ClusterNotFoundException");
+}
+
+async fn auth_error(berth: &Berth, key: &str, secret: &str) -> (Option<String>, Option<u16>) {
+    let ecs = berth.client_with(key, secret).await;
+    let err = ecs.list_clusters().send().await.unwrap_err();
+    assert!(
+        matches!(err, SdkError::ServiceError(_)),
+        "expected a service error, got {err:?}"
+    );
+    assert!(
+        !err.message().unwrap_or_default().trim().is_empty(),
+        "auth error with an empty message: {err:?}"
+    );
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    (err.code().map(str::to_string), status)
+}
+
+#[tokio::test]
+async fn authentication_failures_carry_aws_error_codes() {
+    let berth = Berth::start();
+
+    let (code, status) = auth_error(&berth, "test", "not-the-secret").await;
+    assert_eq!(code.as_deref(), Some("InvalidSignatureException"));
+    assert!(matches!(status, Some(400..=499)), "status {status:?}");
+
+    let (code, status) = auth_error(&berth, "AKIANOTAREALKEY00000", "test").await;
+    assert_eq!(code.as_deref(), Some("UnrecognizedClientException"));
+    assert!(matches!(status, Some(400..=499)), "status {status:?}");
+
+    // The server is still serving correctly signed requests.
+    let ok = berth.client().await;
+    assert!(ok
+        .list_clusters()
+        .send()
+        .await
+        .unwrap()
+        .cluster_arns()
+        .is_empty());
+}
