@@ -269,9 +269,13 @@ impl Ecs {
     /// The instance as described: `agentConnected` from the agent's last heartbeat.
     pub(crate) fn live_instance(
         &self,
+        state: &crate::state::State,
         rec: &ContainerInstanceRec,
     ) -> berth_ecs_model::shapes::ContainerInstance {
         let mut i = rec.instance.clone();
+        let counts = state.task_counts(&rec.id);
+        i.running_tasks_count = counts.running;
+        i.pending_tasks_count = counts.pending;
         i.agent_connected =
             rec.status() != "INACTIVE" && self.agents.connected(&rec.id, self.now());
         i

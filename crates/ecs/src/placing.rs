@@ -38,7 +38,7 @@ pub(crate) fn candidate(state: &State, rec: &ContainerInstanceRec, connected: bo
         .collect::<BTreeMap<_, _>>();
     c.used_tcp_ports = remaining_ports(i, "PORTS").collect();
     c.used_udp_ports = remaining_ports(i, "PORTS_UDP").collect();
-    c.running_tasks_count = i64::from(i.running_tasks_count);
+    c.running_tasks_count = i64::from(state.task_counts(&rec.id).running);
     c.task_groups = state
         .instance_tasks
         .get(&rec.id)
@@ -176,8 +176,22 @@ struct ClusterCandidates {
     epoch: u64,
     ids: Vec<String>,
     cands: Vec<Candidate>,
-    /// What each candidate was built from: instance version, agent connected, task count.
-    keys: Vec<(i64, bool, usize)>,
+    /// What each candidate was built from.
+    keys: Vec<Key>,
+}
+
+/// What a candidate is built from besides the instance record's version: agent liveness,
+/// and the tasks on the instance (their number and how many run).
+type Key = (i64, bool, usize, i32);
+
+fn cache_key(state: &State, rec: &ContainerInstanceRec, connected: &impl Fn(&str) -> bool) -> Key {
+    let tasks = state.instance_tasks.get(&rec.id).map_or(0, |t| t.len());
+    (
+        rec.instance.version,
+        connected(&rec.id),
+        tasks,
+        state.task_counts(&rec.id).running,
+    )
 }
 
 impl CandidateCache {
@@ -214,8 +228,7 @@ impl CandidateCache {
                 same = false;
                 break;
             }
-            let tasks = state.instance_tasks.get(&rec.id).map_or(0, |t| t.len());
-            let key = (rec.instance.version, connected(&rec.id), tasks);
+            let key = cache_key(state, rec, &connected);
             if cc.keys[n] != key {
                 cc.cands[n] = candidate(state, rec, key.1);
                 cc.keys[n] = key;
@@ -236,8 +249,7 @@ impl CandidateCache {
             let old_keys = std::mem::take(&mut cc.keys);
             let mut ids = Vec::with_capacity(old.len());
             for rec in members() {
-                let tasks = state.instance_tasks.get(&rec.id).map_or(0, |t| t.len());
-                let key = (rec.instance.version, connected(&rec.id), tasks);
+                let key = cache_key(state, rec, &connected);
                 let reused = old_pos
                     .get(&rec.id)
                     .filter(|&&i| old_keys.get(i) == Some(&key))

@@ -8,12 +8,18 @@ use crate::records::ContainerInstanceRec;
 pub(crate) struct Instance<'a> {
     rec: &'a ContainerInstanceRec,
     connected: bool,
+    running: i32,
 }
 
 impl<'a> Instance<'a> {
     /// `connected`: whether the instance's agent is connected now.
-    pub(crate) fn new(rec: &'a ContainerInstanceRec, connected: bool) -> Self {
-        Instance { rec, connected }
+    /// `running`: how many of its tasks are RUNNING.
+    pub(crate) fn new(rec: &'a ContainerInstanceRec, connected: bool, running: i32) -> Self {
+        Instance {
+            rec,
+            connected,
+            running,
+        }
     }
 }
 
@@ -42,7 +48,7 @@ impl Subject for Instance<'_> {
         self.rec.instance.registered_at
     }
     fn running_tasks_count(&self) -> i64 {
-        i64::from(self.rec.instance.running_tasks_count)
+        i64::from(self.running)
     }
     fn task_groups(&self) -> Vec<&str> {
         Vec::new()

@@ -177,11 +177,15 @@ record!(
     tasks,
     |r| r.id.clone(),
     index = |s, old, new| {
-        if let Some(o) = old {
+        if let Some(o) = old.filter(|o| o.reservation.is_some()) {
             if let Some(i) = &o.instance {
                 if let Some(set) = s.instance_tasks.get_mut(i) {
                     set.remove(&o.id);
                 }
+                s.instance_counts
+                    .entry(i.clone())
+                    .or_default()
+                    .add(o.last_status(), -1);
             }
         }
         if let Some(n) = new.filter(|n| n.reservation.is_some()) {
@@ -190,6 +194,10 @@ record!(
                     .entry(i.clone())
                     .or_default()
                     .insert(n.id.clone(), n.group().to_owned());
+                s.instance_counts
+                    .entry(i.clone())
+                    .or_default()
+                    .add(n.last_status(), 1);
             }
         }
     }
@@ -207,6 +215,24 @@ impl TaskRec {
     }
     pub fn desired_status(&self) -> &str {
         self.task.desired_status.as_deref().unwrap_or_default()
+    }
+}
+
+/// How many of an instance's tasks are PENDING (provisioning, pending, activating) and
+/// RUNNING: derived from the tasks, never stored, so it cannot drift.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskCounts {
+    pub pending: i32,
+    pub running: i32,
+}
+
+impl TaskCounts {
+    fn add(&mut self, last_status: &str, n: i32) {
+        match last_status {
+            "PROVISIONING" | "PENDING" | "ACTIVATING" => self.pending += n,
+            "RUNNING" => self.running += n,
+            _ => {}
+        }
     }
 }
 

@@ -40,6 +40,18 @@ pub struct State {
     pub client_tokens: Table<ClientTokenRec>,
     /// Index: container instance id → (task id → task group) of the tasks placed on it.
     pub instance_tasks: imbl::OrdMap<String, imbl::OrdMap<String, String>>,
+    /// Index: container instance id → its pending and running task counts.
+    pub instance_counts: imbl::OrdMap<String, TaskCounts>,
+}
+
+impl State {
+    /// The pending and running task counts of an instance.
+    pub fn task_counts(&self, instance_id: &str) -> TaskCounts {
+        self.instance_counts
+            .get(instance_id)
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 /// A record kind: how it is named in the store and where it lives in [`State`].

@@ -1,5 +1,5 @@
 //! What a task holds on its container instance: charged when placed, released when STOPPED,
-//! and the instance's pending/running counts, always changed in the same write as the task.
+//! always in the same write as the task.
 
 use berth_ecs_model::shapes::{ContainerInstance, Resource};
 
@@ -54,38 +54,6 @@ fn resource<'a>(list: &'a mut Vec<Resource>, name: &str, ty: &str) -> &'a mut Re
         }
     };
     &mut list[pos]
-}
-
-/// How a task's lastStatus counts on its instance and cluster.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Phase {
-    Pending,
-    Running,
-    Other,
-}
-
-pub(crate) fn phase(last_status: &str) -> Phase {
-    match last_status {
-        "PROVISIONING" | "PENDING" | "ACTIVATING" => Phase::Pending,
-        "RUNNING" => Phase::Running,
-        _ => Phase::Other,
-    }
-}
-
-/// Moves one task from the `from` to the `to` phase in the instance's counts.
-pub(crate) fn count_transition(instance: &mut ContainerInstance, from: Option<Phase>, to: Phase) {
-    match from {
-        Some(Phase::Pending) => instance.pending_tasks_count -= 1,
-        Some(Phase::Running) => instance.running_tasks_count -= 1,
-        _ => {}
-    }
-    match to {
-        Phase::Pending => instance.pending_tasks_count += 1,
-        Phase::Running => instance.running_tasks_count += 1,
-        Phase::Other => {}
-    }
-    instance.pending_tasks_count = instance.pending_tasks_count.max(0);
-    instance.running_tasks_count = instance.running_tasks_count.max(0);
 }
 
 #[cfg(test)]

@@ -269,8 +269,9 @@ impl Ecs {
         let (mut registered, mut running, mut pending) = (0, 0, 0);
         for ci in instances {
             registered += 1;
-            running += ci.instance.running_tasks_count;
-            pending += ci.instance.pending_tasks_count;
+            let counts = state.task_counts(&ci.id);
+            running += counts.running;
+            pending += counts.pending;
         }
         c.registered_container_instances_count = registered;
         c.running_tasks_count = running;

@@ -121,7 +121,8 @@ impl Ecs {
                 .ok_or_else(|| {
                     EcsError::client("The referenced container instance was not found.")
                 })?;
-            let busy = rec.instance.running_tasks_count + rec.instance.pending_tasks_count > 0;
+            let counts = tx.state.task_counts(&rec.id);
+            let busy = counts.running + counts.pending > 0;
             if busy && req.force != Some(true) {
                 return Err(EcsError::client(
                     "The container instance has tasks; stop them first or deregister with force.",
@@ -204,7 +205,8 @@ impl Ecs {
                 .filter(|r| {
                     filter.as_ref().is_none_or(|f| {
                         let connected = self.agents.connected(&r.id, self.now());
-                        f.matches(&crate::query::Instance::new(r, connected))
+                        let running = state.task_counts(&r.id).running;
+                        f.matches(&crate::query::Instance::new(r, connected, running))
                     })
                 })
                 .map(|r| (r.arn().to_owned(), r.arn().to_owned()))
@@ -318,7 +320,7 @@ pub(crate) fn find<'s>(
 impl Ecs {
     /// The instance as described, with tags only when asked for.
     fn view(&self, rec: &ContainerInstanceRec, with_tags: bool) -> ContainerInstance {
-        let mut i = self.live_instance(rec);
+        let mut i = self.db.read(|state| self.live_instance(state, rec));
         if !with_tags {
             i.tags = None;
         }

@@ -6,7 +6,6 @@
 
 use berth_ecs_model::shapes::*;
 
-use super::accounting::{count_transition, phase};
 use super::list;
 use crate::error::{EcsError, Result};
 use crate::records::TaskRec;
@@ -233,7 +232,6 @@ impl Ecs {
             }
             return self.finish_stopped(tx, rec, now);
         }
-        let old_phase = phase(rec.last_status());
         rec.task.last_status = Some(status.to_owned());
         match status {
             "RUNNING" => {
@@ -246,19 +244,7 @@ impl Ecs {
             }
             _ => {}
         }
-        let new_phase = phase(status);
-        if old_phase != new_phase {
-            if let Some(mut inst) = rec
-                .instance
-                .as_ref()
-                .and_then(|i| tx.state.container_instances.get(i))
-                .cloned()
-            {
-                count_transition(&mut inst.instance, Some(old_phase), new_phase);
-                inst.instance.version += 1;
-                tx.put(inst)?;
-            }
-        }
+        // The instance's pending/running counts follow from the task (see TaskCounts).
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use berth_placement::{
     validate as validate_policy, ConstraintSpec, Request, StrategySpec, TaskOutcome,
 };
 
-use super::accounting::{charge, count_transition, phase, release, Phase};
+use super::accounting::{charge, release};
 use super::task_build::{check_network, check_overrides, NewTasks};
 use super::{failure, list, validate_tags};
 use crate::error::{EcsError, Result};
@@ -374,7 +374,6 @@ impl Ecs {
         rec: &mut TaskRec,
         now: f64,
     ) -> Result<()> {
-        let from = phase(rec.last_status());
         rec.task.last_status = Some("STOPPED".into());
         rec.task.desired_status = Some("STOPPED".into());
         rec.task.stopped_at.get_or_insert(now);
@@ -395,7 +394,6 @@ impl Ecs {
             if let Some(r) = &held {
                 release(&mut inst.instance, r);
             }
-            count_transition(&mut inst.instance, Some(from), Phase::Other);
             inst.instance.version += 1;
             tx.put(inst)?;
         }
@@ -538,11 +536,6 @@ impl Ecs {
             let id = uuid::Uuid::new_v4().simple().to_string();
             let task = self.new_task(spec, &id, inst, now);
             charge(&mut inst.instance, &held);
-            count_transition(
-                &mut inst.instance,
-                None,
-                phase(task.last_status.as_deref().unwrap_or_default()),
-            );
             inst.instance.version += 1;
             inst.seq += 1;
             let rec = TaskRec {
