@@ -9,7 +9,7 @@ use berth_ecs::agent::{PollRequest, ReconcileRequest};
 use berth_ecs::Ecs;
 use tokio::sync::Notify;
 
-use crate::wire::WireError;
+use crate::wire::{blocking, WireError};
 
 /// The target prefix of Berth's agent operations.
 pub const TARGET_PREFIX: &str = "BerthAgentV1";
@@ -118,13 +118,4 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
 
 fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, WireError> {
     serde_json::to_vec(v).map_err(|e| WireError::new(500, "ServerException", e.to_string()))
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> berth_ecs::Result<T> + Send + 'static,
-) -> Result<T, WireError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| WireError::new(500, "ServerException", format!("handler failed: {e}")))?
-        .map_err(WireError::from)
 }

@@ -211,43 +211,26 @@ async fn answer(
         ));
     }
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
-    match route(target)? {
+    let route = route(target)?;
+    // Every route served today belongs to the ECS endpoint and its credential scope.
+    scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
+    let ecs = app.ecs.clone();
+    match route {
         Route::Ecs(op) => {
-            scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
             // The span goes with the blocking call; a guard held across `.await` would chain
             // spans of unrelated requests together.
             let span = tracing::info_span!("ecs", op = op.name());
-            let ecs = app.ecs.clone();
-            tokio::task::spawn_blocking(move || span.in_scope(|| ecs.handle(op, &body)))
-                .await
-                .map_err(|e| {
-                    WireError::new(500, "ServerException", format!("handler failed: {e}"))
-                })?
-                .map_err(WireError::from)
+            wire::blocking(move || span.in_scope(|| ecs.handle(op, &body))).await
         }
-        Route::Berth(op) => {
-            scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
-            let ecs = app.ecs.clone();
-            match op.as_str() {
-                "ExplainRunTask" => {
-                    tokio::task::spawn_blocking(move || ecs.explain_run_task(&body))
-                        .await
-                        .map_err(|e| {
-                            WireError::new(500, "ServerException", format!("handler failed: {e}"))
-                        })?
-                        .map_err(WireError::from)
-                }
-                other => Err(WireError::new(
-                    400,
-                    "UnknownOperationException",
-                    format!("Unknown operation {}.{other}", crate::route::BERTH_PREFIX),
-                )),
-            }
-        }
-        Route::Agent(op) => {
-            scoped_to(&caller, berth_ecs_model::operations::SIGNING_NAME)?;
-            crate::agent_channel::handle(app.ecs.clone(), app.hub.clone(), &op, body).await
-        }
+        Route::Berth(op) => match op.as_str() {
+            "ExplainRunTask" => wire::blocking(move || ecs.explain_run_task(&body)).await,
+            other => Err(WireError::new(
+                400,
+                "UnknownOperationException",
+                format!("Unknown operation {}.{other}", crate::route::BERTH_PREFIX),
+            )),
+        },
+        Route::Agent(op) => crate::agent_channel::handle(ecs, app.hub.clone(), &op, body).await,
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), berth_server::ServerError> {
-//! let config = berth_server::Config::dev("127.0.0.1:4566".parse().unwrap(), "/tmp/berth".into());
+//! let config = berth_server::Config::dev("127.0.0.1:5454".parse().unwrap(), "/tmp/berth".into());
 //! berth_server::serve(config, async {}).await
 //! # }
 //! ```

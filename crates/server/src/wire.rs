@@ -34,6 +34,17 @@ impl From<berth_sigv4::AuthError> for WireError {
     }
 }
 
+/// Runs a control-plane call on a blocking thread (writes wait for the disk) and maps its
+/// error to the wire.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> berth_ecs::Result<T> + Send + 'static,
+) -> Result<T, WireError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WireError::new(500, "ServerException", format!("handler failed: {e}")))?
+        .map_err(WireError::from)
+}
+
 pub fn ok(body: Vec<u8>, request_id: &str) -> Response {
     with_headers((StatusCode::OK, body).into_response(), request_id)
 }
