@@ -44,8 +44,11 @@ class ServerStartError(RuntimeError):
 class BerthServer:
     """One ``berth dev`` process bound to 127.0.0.1 with its own data dir."""
 
-    def __init__(self, name: str, data_dir: Path, log_dir: Path):
+    def __init__(self, name: str, data_dir: Path, log_dir: Path, extra_args=None):
         self.name = name
+        # The API contract tests run the control plane alone; tests of real containers
+        # pass their own arguments (the local agent is on by default in `berth dev`).
+        self.extra_args = list(extra_args) if extra_args is not None else ["--no-agent"]
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_dir) / f"berth-{name}.log"
         self.port: int | None = None
@@ -104,7 +107,7 @@ class BerthServer:
             f"127.0.0.1:{self.port}",
             "--data-dir",
             str(self.data_dir),
-        ]
+        ] + self.extra_args
         env = dict(os.environ)
         env.setdefault("RUST_BACKTRACE", "1")
         self.proc = subprocess.Popen(

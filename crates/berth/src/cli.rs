@@ -20,6 +20,8 @@ enum Command {
     Dev(DevArgs),
     /// The control plane alone; refuses to start without configured keys.
     Server(ServerArgs),
+    /// The container agent: joins this host to a cluster and runs its tasks on Docker.
+    Agent(crate::agent_cmd::AgentArgs),
     /// Explain placement decisions (a dry run that creates nothing).
     Explain(crate::explain::ExplainArgs),
     /// A simulated fleet of container instances speaking the real agent protocol.
@@ -51,6 +53,9 @@ struct Common {
 struct DevArgs {
     #[command(flatten)]
     common: Common,
+    /// Run the control plane only, without the local agent (no containers are started).
+    #[arg(long, env = "BERTH_DEV_NO_AGENT")]
+    no_agent: bool,
 }
 
 #[derive(Args)]
@@ -75,6 +80,32 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.task_retention_secs = args.common.task_retention;
             let server = start(config.clone()).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
+            let ecs = server.ecs();
+            let serving = tokio::spawn(server.run(shutdown_signal()));
+            let _agent = if args.no_agent {
+                None
+            } else {
+                match crate::agent_cmd::start_dev_agent(
+                    ecs,
+                    &format!("http://{addr}"),
+                    &config.region,
+                    config.data_dir.join("agent"),
+                )
+                .await
+                {
+                    Ok(agent) => {
+                        println!("This host runs the tasks (Docker Engine connected).");
+                        Some(agent)
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "warning: no local agent, tasks will stay PENDING: {e:#} \
+                             (is the Docker Engine running?)"
+                        );
+                        None
+                    }
+                }
+            };
             println!(
                 "Berth dev is ready on http://{addr} (state in {})",
                 config.data_dir.display()
@@ -85,7 +116,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("  export AWS_SECRET_ACCESS_KEY=test");
             println!("  export AWS_REGION={}", config.region);
             println!("  export AWS_DEFAULT_REGION={}", config.region);
-            server.run(shutdown_signal()).await?;
+            serving.await.context("the server task")??;
         }
         Command::Server(args) => {
             let credentials = parse_credentials(&args.credentials)?;
@@ -108,6 +139,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             server.run(shutdown_signal()).await?;
         }
+        Command::Agent(args) => crate::agent_cmd::run(args).await?,
         Command::Explain(args) => crate::explain::run(args).await?,
         Command::Sim(args) => crate::sim::run(args).await?,
         Command::Bench(args) => crate::bench::run(args).await?,
@@ -160,7 +192,7 @@ fn parse_credentials(specs: &[String]) -> Result<Vec<Credential>> {
         .collect()
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use crate::client::{Client, Endpoint};
+use berth_client::{Client, Endpoint};
 
 #[derive(Args)]
 pub struct ExplainArgs {

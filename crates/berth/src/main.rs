@@ -1,8 +1,8 @@
 //! `berth`: the one binary. Parses the command line and hands over to the library crates.
 
+mod agent_cmd;
 mod bench;
 mod cli;
-mod client;
 mod explain;
 mod sim;
 

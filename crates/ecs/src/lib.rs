@@ -39,6 +39,8 @@ use std::sync::Arc;
 pub use arn::Scope;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{EcsError, Result};
+pub use ops::fargate::FARGATE_POOL;
+pub use ops::task_details::{ContainerDetails, TaskDetailsRequest};
 
 /// The ECS service of one account and region.
 pub struct Ecs {
@@ -47,7 +49,12 @@ pub struct Ecs {
     pub(crate) candidate_cache: placing::CandidateCache,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) scope: Scope,
+    pub(crate) cluster_hook: std::sync::RwLock<Option<ClusterHook>>,
 }
+
+/// Called with a cluster's name after CreateCluster made it (or found it) ACTIVE, before the
+/// call answers: `berth dev` uses it to have its local host join every cluster.
+pub type ClusterHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Ecs {
     /// Loads the state from `store`; the store stays the durable record of every change.
@@ -64,9 +71,16 @@ impl Ecs {
             candidate_cache: Default::default(),
             clock,
             scope,
+            cluster_hook: Default::default(),
         };
         ecs.ensure_builtin_capacity_providers()?;
+        ecs.ensure_fargate_pool()?;
         Ok(ecs)
+    }
+
+    /// Installs the [`ClusterHook`].
+    pub fn set_cluster_hook(&self, hook: ClusterHook) {
+        *self.cluster_hook.write().unwrap_or_else(|p| p.into_inner()) = Some(hook);
     }
 
     pub fn scope(&self) -> &Scope {

@@ -188,6 +188,18 @@ record!(
                     .add(o.last_status(), -1);
             }
         }
+        if let Some(o) = old.filter(|o| o.reservation.is_some() && o.is_fargate()) {
+            s.fargate_counts
+                .entry(o.cluster.clone())
+                .or_default()
+                .add(o.last_status(), -1);
+        }
+        if let Some(n) = new.filter(|n| n.reservation.is_some() && n.is_fargate()) {
+            s.fargate_counts
+                .entry(n.cluster.clone())
+                .or_default()
+                .add(n.last_status(), 1);
+        }
         if let Some(n) = new.filter(|n| n.reservation.is_some()) {
             if let Some(i) = &n.instance {
                 s.instance_tasks
@@ -204,6 +216,9 @@ record!(
 );
 
 impl TaskRec {
+    pub fn is_fargate(&self) -> bool {
+        self.task.launch_type == Some(berth_ecs_model::shapes::LaunchType::Fargate)
+    }
     pub fn arn(&self) -> &str {
         self.task.task_arn.as_deref().unwrap_or_default()
     }

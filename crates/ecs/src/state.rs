@@ -42,6 +42,9 @@ pub struct State {
     pub instance_tasks: imbl::OrdMap<String, imbl::OrdMap<String, String>>,
     /// Index: container instance id → its pending and running task counts.
     pub instance_counts: imbl::OrdMap<String, TaskCounts>,
+    /// Index: cluster name → its FARGATE tasks' pending and running counts (they run on
+    /// the internal pool, not on the cluster's instances).
+    pub fargate_counts: imbl::OrdMap<String, TaskCounts>,
 }
 
 impl State {

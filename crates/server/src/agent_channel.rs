@@ -1,5 +1,6 @@
 //! The agent channel: `BerthAgentV1.Poll` held open until the instance has news (or a
-//! timeout), and `BerthAgentV1.Reconcile`. See docs/AGENT_PROTOCOL.md.
+//! timeout), `BerthAgentV1.Reconcile` and `BerthAgentV1.ReportTaskDetails`. See
+//! docs/AGENT_PROTOCOL.md.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use berth_ecs::agent::{PollRequest, ReconcileRequest};
 use berth_ecs::Ecs;
+use berth_ecs::TaskDetailsRequest;
 use tokio::sync::Notify;
 
 use crate::wire::{blocking, WireError};
@@ -67,6 +69,11 @@ pub async fn handle(
             let req: ReconcileRequest = parse(&body)?;
             let resp = blocking(move || ecs.agent_reconcile(&req)).await?;
             encode(&resp)
+        }
+        "ReportTaskDetails" => {
+            let req: TaskDetailsRequest = parse(&body)?;
+            blocking(move || ecs.report_task_details(&req)).await?;
+            Ok(b"{}".to_vec())
         }
         other => Err(WireError::new(
             400,

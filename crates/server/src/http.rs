@@ -106,6 +106,11 @@ impl Server {
         })
     }
 
+    /// The ECS service this server answers for.
+    pub fn ecs(&self) -> Arc<Ecs> {
+        self.ecs.clone()
+    }
+
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
     }

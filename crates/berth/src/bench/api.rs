@@ -20,7 +20,7 @@ use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::sign::{now_seconds, Signer};
+use berth_client::{now_seconds, Signer};
 
 const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";

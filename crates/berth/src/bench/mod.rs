@@ -1,8 +1,8 @@
 //! `berth bench …`: load generators that print their figures as JSON lines.
 
+mod agent;
 mod api;
 mod placement;
-pub(crate) mod sign;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -19,11 +19,15 @@ enum BenchCommand {
     Api(api::ApiArgs),
     /// End-to-end task placement with a simulated fleet (RunTask accepted -> RUNNING).
     Placement(placement::PlacementArgs),
+    /// A real agent on Docker: RunTask -> RUNNING latency against `docker run -d`, and the
+    /// agent's idle memory and CPU.
+    Agent(agent::AgentBenchArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Placement(args) => placement::run(args).await,
+        BenchCommand::Agent(args) => agent::run(args).await,
     }
 }

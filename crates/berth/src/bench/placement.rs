@@ -14,8 +14,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use crate::client::{Client, Endpoint};
 use crate::sim::{self, SimArgs};
+use berth_client::{Client, Endpoint};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum StrategyArg {
@@ -61,7 +61,8 @@ pub async fn run(args: PlacementArgs) -> Result<()> {
     Ok(())
 }
 
-async fn start_server() -> Result<(tokio::process::Child, String)> {
+/// Starts `berth dev` (control plane only: the fleet is simulated) on a free port.
+pub(super) async fn start_server() -> Result<(tokio::process::Child, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -70,6 +71,7 @@ async fn start_server() -> Result<(tokio::process::Child, String)> {
     let child = tokio::process::Command::new(exe)
         .args([
             "dev",
+            "--no-agent",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--data-dir",
@@ -94,14 +96,14 @@ async fn start_server() -> Result<(tokio::process::Child, String)> {
     bail!("berth dev did not start listening on {url}")
 }
 
-fn rss_mib(pid: u32) -> Option<f64> {
+pub(super) fn rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

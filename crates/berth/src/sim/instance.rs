@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use serde_json::{json, Value};
 
 use super::Stats;
-use crate::client::{Client, Endpoint};
+use berth_client::{Client, Endpoint};
 
 pub struct Spec {
     pub cluster: String,
@@ -23,13 +23,7 @@ pub async fn register(endpoint: Endpoint, spec: &Spec) -> Result<String> {
     let attributes: Vec<Value> = spec
         .attributes
         .iter()
-        .map(|(n, v)| {
-            if v.is_empty() {
-                json!({"name": n})
-            } else {
-                json!({"name": n, "value": v})
-            }
-        })
+        .map(|(n, v)| berth_client::attribute(n, v))
         .collect();
     let body = json!({
         "cluster": spec.cluster,

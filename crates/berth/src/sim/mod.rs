@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::client::{Client, Endpoint};
+use berth_client::{Client, Endpoint};
 
 #[derive(Args, Clone)]
 pub struct SimArgs {

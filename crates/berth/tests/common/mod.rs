@@ -9,6 +9,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod container_instances;
+pub mod docker;
 pub mod fixtures;
 pub mod rich_task_definition;
 
@@ -40,20 +41,28 @@ pub struct Berth {
     child: Option<Child>,
     addr: SocketAddr,
     dir: tempfile::TempDir,
+    args: Vec<String>,
 }
 
 impl Berth {
     /// Starts `berth dev` on a free port with a new, empty data directory.
     pub fn start() -> Berth {
+        Berth::start_with(&["--no-agent"])
+    }
+
+    /// Starts `berth dev` with extra arguments (e.g. none, to run the local agent).
+    pub fn start_with(args: &[&str]) -> Berth {
         let dir = tempfile::Builder::new()
             .prefix("berth-sdk-contract-")
             .tempdir()
             .expect("creating a temp dir");
-        let (child, addr) = spawn(&dir);
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (child, addr) = spawn(&dir, &args);
         Berth {
             child: Some(child),
             addr,
             dir,
+            args,
         }
     }
 
@@ -80,12 +89,21 @@ impl Berth {
     /// new one on the same data directory. The port changes: build a new client.
     pub fn kill_and_restart(&mut self) {
         self.kill9();
-        let (child, addr) = spawn(&self.dir);
+        let (child, addr) = spawn(&self.dir, &self.args);
         self.child = Some(child);
         self.addr = addr;
     }
 
-    fn kill9(&mut self) {
+    /// `kill -9`, then start again on the same data directory and the same port (so
+    /// agents configured with the endpoint find it again).
+    pub fn kill_and_restart_same_port(&mut self) {
+        self.kill9();
+        let (child, addr) = spawn_on(&self.dir, &self.args, Some(self.addr));
+        self.child = Some(child);
+        self.addr = addr;
+    }
+
+    pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             // `Child::kill` sends SIGKILL on Unix.
             let _ = child.kill();
@@ -107,12 +125,20 @@ impl Drop for Berth {
 
 /// Spawns `berth dev` on the data dir under `dir` and waits until `/health` answers
 /// 200. Retries on a new port if the chosen one was taken between picking and binding.
-fn spawn(dir: &tempfile::TempDir) -> (Child, SocketAddr) {
+fn spawn(dir: &tempfile::TempDir, args: &[String]) -> (Child, SocketAddr) {
+    spawn_on(dir, args, None)
+}
+
+fn spawn_on(
+    dir: &tempfile::TempDir,
+    args: &[String],
+    fixed: Option<SocketAddr>,
+) -> (Child, SocketAddr) {
     let data_dir = dir.path().join("data");
     let log_path = dir.path().join("berth.log");
     let mut last_err = String::new();
     for _attempt in 0..5 {
-        let addr = free_port();
+        let addr = fixed.unwrap_or_else(free_port);
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -121,11 +147,15 @@ fn spawn(dir: &tempfile::TempDir) -> (Child, SocketAddr) {
         let log_err = log.try_clone().expect("cloning the log handle");
         let mut child = Command::new(env!("CARGO_BIN_EXE_berth"))
             .arg("dev")
+            .args(args)
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--data-dir")
             .arg(&data_dir)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
@@ -144,7 +174,7 @@ fn spawn(dir: &tempfile::TempDir) -> (Child, SocketAddr) {
     panic!("berth dev did not become healthy: {last_err}\n--- server log ---\n{log}");
 }
 
-fn free_port() -> SocketAddr {
+pub fn free_port() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").expect("binding an ephemeral port");
     l.local_addr().expect("local addr")
 }
@@ -168,7 +198,7 @@ fn wait_healthy(child: &mut Child, addr: SocketAddr) -> Result<(), String> {
 }
 
 /// A raw `GET /health` over a plain TCP connection; true on a 200 status line.
-fn health_ok(addr: SocketAddr) -> bool {
+pub fn health_ok(addr: SocketAddr) -> bool {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
         return false;
     };

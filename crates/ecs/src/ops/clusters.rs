@@ -69,6 +69,14 @@ impl Ecs {
             ClusterField::Settings,
             ClusterField::Tags,
         ];
+        let hook = self
+            .cluster_hook
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(hook) = hook {
+            hook(&name);
+        }
         Ok(CreateClusterResponse {
             cluster: Some(self.cluster_view(&rec, &all)),
         })
@@ -92,8 +100,9 @@ impl Ecs {
             let mut clusters = Vec::new();
             let mut failures = Vec::new();
             for param in &wanted {
-                let found =
-                    cluster_name(&self.scope, Some(param)).and_then(|n| state.clusters.get(&n));
+                let found = cluster_name(&self.scope, Some(param))
+                    .and_then(|n| state.clusters.get(&n))
+                    .filter(|c| !c.is_internal());
                 match found {
                     Some(rec) => clusters.push(self.cluster_view_in(state, rec, &include)),
                     None => {
@@ -119,7 +128,7 @@ impl Ecs {
             let mut arns: Vec<(String, String)> = state
                 .clusters
                 .values()
-                .filter(|c| c.is_active())
+                .filter(|c| c.is_active() && !c.is_internal())
                 .map(|c| {
                     let arn = self.scope.cluster_arn(c.name());
                     (arn.clone(), arn)
@@ -207,6 +216,9 @@ impl Ecs {
             let mut rec = self
                 .active_cluster(tx.state, req.cluster.as_deref())?
                 .clone();
+            if rec.is_internal() {
+                return Err(EcsError::ClusterNotFound);
+            }
             let name = rec.name().to_owned();
             let has_instances = tx
                 .state
@@ -273,9 +285,10 @@ impl Ecs {
             running += counts.running;
             pending += counts.pending;
         }
+        let fargate = state.fargate_counts.get(name).copied().unwrap_or_default();
         c.registered_container_instances_count = registered;
-        c.running_tasks_count = running;
-        c.pending_tasks_count = pending;
+        c.running_tasks_count = running + fargate.running;
+        c.pending_tasks_count = pending + fargate.pending;
         let has = |f: ClusterField| include.contains(&f);
         if !has(ClusterField::Tags) {
             c.tags = Some(Vec::new());
@@ -287,7 +300,7 @@ impl Ecs {
             c.configuration = None;
         }
         c.statistics = Some(if has(ClusterField::Statistics) {
-            statistics(&c)
+            statistics(&c, fargate)
         } else {
             Vec::new()
         });
@@ -298,16 +311,22 @@ impl Ecs {
     }
 }
 
-fn statistics(c: &Cluster) -> Vec<KeyValuePair> {
+fn statistics(c: &Cluster, fargate: crate::records::TaskCounts) -> Vec<KeyValuePair> {
     let kv = |name: &str, value: i32| KeyValuePair {
         name: Some(name.into()),
         value: Some(value.to_string()),
     };
     vec![
-        kv("runningEC2TasksCount", c.running_tasks_count),
-        kv("runningFargateTasksCount", 0),
-        kv("pendingEC2TasksCount", c.pending_tasks_count),
-        kv("pendingFargateTasksCount", 0),
+        kv(
+            "runningEC2TasksCount",
+            c.running_tasks_count - fargate.running,
+        ),
+        kv("runningFargateTasksCount", fargate.running),
+        kv(
+            "pendingEC2TasksCount",
+            c.pending_tasks_count - fargate.pending,
+        ),
+        kv("pendingFargateTasksCount", fargate.pending),
         kv("runningExternalTasksCount", 0),
         kv("pendingExternalTasksCount", 0),
         kv("activeEC2ServiceCount", c.active_services_count),

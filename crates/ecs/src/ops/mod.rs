@@ -6,12 +6,14 @@ mod attributes;
 mod capacity_providers;
 mod clusters;
 pub(crate) mod container_instances;
+pub(crate) mod fargate;
 mod retention;
 mod state_changes;
 mod tags;
 mod task_build;
 pub(crate) mod task_definition_rules;
 mod task_definitions;
+pub mod task_details;
 mod task_views;
 mod tasks;
 

@@ -220,9 +220,14 @@ impl Ecs {
             if rec.task.stopped_reason.is_none() {
                 rec.task.stopped_reason = reason.map(str::to_owned);
                 if rec.task.stop_code.is_none() {
-                    let essential_exit = list(&rec.task.containers)
-                        .iter()
-                        .any(|c| c.exit_code.is_some());
+                    let ran = rec.task.started_at.is_some();
+                    let essential_exit = match reason {
+                        Some(r) if r.starts_with("Essential container") => true,
+                        Some(_) if !ran => false,
+                        _ => list(&rec.task.containers)
+                            .iter()
+                            .any(|c| c.exit_code.is_some()),
+                    };
                     rec.task.stop_code = Some(if essential_exit {
                         TaskStopCode::EssentialContainerExited
                     } else {

@@ -3,6 +3,7 @@
 
 use berth_ecs_model::shapes::*;
 
+use super::fargate::Launch;
 use super::list;
 use crate::error::{EcsError, Result};
 use crate::records::ContainerInstanceRec;
@@ -23,6 +24,7 @@ pub(crate) struct NewTasks<'a> {
     pub network: Option<&'a NetworkConfiguration>,
     pub cpu: Option<i64>,
     pub memory: Option<i64>,
+    pub launch: Launch,
 }
 
 /// Checks the overrides against the definition: every override names one of its containers.
@@ -191,7 +193,22 @@ impl Ecs {
             }]),
             availability_zone: instance_attr("ecs.availability-zone"),
             cluster_arn: Some(self.scope.cluster_arn(spec.cluster)),
-            container_instance_arn: Some(instance.arn().to_owned()),
+            container_instance_arn: match spec.launch {
+                Launch::Ec2 => Some(instance.arn().to_owned()),
+                Launch::Fargate { .. } => None,
+            },
+            capacity_provider_name: match &spec.launch {
+                Launch::Fargate { provider } => provider.clone(),
+                Launch::Ec2 => None,
+            },
+            platform_version: match spec.launch {
+                Launch::Fargate { .. } => Some("1.4.0".into()),
+                Launch::Ec2 => None,
+            },
+            platform_family: match spec.launch {
+                Launch::Fargate { .. } => Some("Linux".into()),
+                Launch::Ec2 => None,
+            },
             containers: Some(containers),
             cpu: spec.cpu.map(|c| c.to_string()),
             memory: spec.memory.map(|m| m.to_string()),
@@ -201,7 +218,10 @@ impl Ecs {
             group: Some(spec.group.clone()),
             health_status: Some(HealthStatus::Unknown),
             last_status: Some(if awsvpc { "PROVISIONING" } else { "PENDING" }.into()),
-            launch_type: Some(LaunchType::Ec2),
+            launch_type: Some(match spec.launch {
+                Launch::Ec2 => LaunchType::Ec2,
+                Launch::Fargate { .. } => LaunchType::Fargate,
+            }),
             overrides: Some(TaskOverride {
                 container_overrides: Some(container_overrides),
                 inference_accelerator_overrides: Some(Vec::new()),

@@ -8,6 +8,7 @@ use berth_placement::{
 };
 
 use super::accounting::{charge, release};
+use super::fargate::{Launch, FARGATE_POOL};
 use super::task_build::{check_network, check_overrides, NewTasks};
 use super::{failure, list, validate_tags};
 use crate::error::{EcsError, Result};
@@ -20,6 +21,7 @@ const MAX_COUNT: i32 = 10;
 
 /// The outcome of placing a RunTask request, before anything is written.
 struct Plan {
+    launch: Launch,
     prepared: Prepared,
     demand: berth_placement::Demand,
     /// Instance ids, one per placed task.
@@ -124,7 +126,8 @@ impl Ecs {
             let plan = self.plan_run_task(tx.state, &req, count as usize, now, seed, false)?;
             let (p, d, chosen, failures) = (plan.prepared, plan.demand, plan.chosen, plan.failures);
             let td = &p.definition.definition;
-            let spec = self.new_tasks_spec(&p, &req, td)?;
+            let mut spec = self.new_tasks_spec(&p, &req, td)?;
+            spec.launch = plan.launch;
             let tasks = self.create_tasks(tx, &spec, &d, &chosen, now)?;
             if let Some(token) = &req.client_token {
                 tx.put(ClientTokenRec {
@@ -161,7 +164,7 @@ impl Ecs {
             req.group.as_deref(),
             req.started_by.as_deref(),
         )?;
-        self.check_launch_type(
+        let launch = self.launch(
             state,
             &p,
             req.launch_type.as_ref(),
@@ -170,18 +173,38 @@ impl Ecs {
         let td = &p.definition.definition;
         check_overrides(td, req.overrides.as_ref())?;
         check_network(td, req.network_configuration.as_ref())?;
-        let d = demand(td, req.overrides.as_ref(), &p.group)?;
-        let policy = self.policy(
-            td,
-            list(&req.placement_constraints),
-            list(&req.placement_strategy),
-        )?;
+        let mut d = demand(td, req.overrides.as_ref(), &p.group)?;
+        let (policy, pool) = match launch {
+            Launch::Ec2 => (
+                self.policy(
+                    td,
+                    list(&req.placement_constraints),
+                    list(&req.placement_strategy),
+                )?,
+                p.cluster.as_str(),
+            ),
+            Launch::Fargate { .. } => {
+                self.check_fargate(
+                    td,
+                    list(&req.placement_constraints),
+                    list(&req.placement_strategy),
+                )?;
+                let spread = PlacementStrategy {
+                    r#type: Some(PlacementStrategyType::Spread),
+                    field: Some("attribute:ecs.availability-zone".into()),
+                };
+                let bare = TaskDefinition::default();
+                // Pool hosts are Berth's own agents: they have every capability.
+                d.required_attributes.clear();
+                (self.policy(&bare, &[], &[spread])?, FARGATE_POOL)
+            }
+        };
         let request = Request::new(d, policy, count);
         let live = self.agents.liveness(now);
         let (chosen, chosen_arns, failures, explanation) = self.candidate_cache.with(
             self.db.discarded(),
             state,
-            &p.cluster,
+            pool,
             live,
             |cands, ids| {
                 let placement = berth_placement::place(&request, cands, seed);
@@ -191,7 +214,13 @@ impl Ecs {
                         chosen.push(ids[*i].clone());
                     }
                 }
-                let failures: Vec<Failure> = if placement.unplaced() > 0 {
+                let failures: Vec<Failure> = if placement.unplaced() > 0 && pool == FARGATE_POOL {
+                    // No managed capacity left: ECS's answer for FARGATE.
+                    vec![failure(
+                        self.scope.cluster_arn(&p.cluster),
+                        "Capacity is unavailable at this time. Please try again later or in a different availability zone",
+                    )]
+                } else if placement.unplaced() > 0 {
                     placement
                         .ecs_failures()
                         .map_err(|e| EcsError::invalid(e.to_string()))?
@@ -208,6 +237,7 @@ impl Ecs {
         )?;
         let demand = request.demand.clone();
         Ok(Plan {
+            launch,
             prepared: p,
             demand,
             chosen,
@@ -415,43 +445,14 @@ impl Ecs {
         state.tasks.get(id).filter(|t| t.cluster == cluster)
     }
 
-    fn check_launch_type(
+    fn launch(
         &self,
         state: &State,
         p: &Prepared,
         launch_type: Option<&LaunchType>,
         strategy: &[CapacityProviderStrategyItem],
-    ) -> Result<()> {
-        let cluster_default = state
-            .clusters
-            .get(&p.cluster)
-            .map(|c| list(&c.cluster.default_capacity_provider_strategy).to_vec())
-            .unwrap_or_default();
-        let strategy = if launch_type.is_none() && strategy.is_empty() {
-            &cluster_default[..]
-        } else {
-            strategy
-        };
-        let fargate = matches!(launch_type, Some(LaunchType::Fargate))
-            || (launch_type.is_none()
-                && strategy.iter().any(|i| {
-                    matches!(
-                        i.capacity_provider.as_deref(),
-                        Some("FARGATE") | Some("FARGATE_SPOT")
-                    )
-                }));
-        if fargate {
-            return Err(EcsError::UnsupportedFeature(
-                "The FARGATE launch type is not supported by Berth yet: register container instances and use EC2."
-                    .into(),
-            ));
-        }
-        match launch_type {
-            None | Some(LaunchType::Ec2) => Ok(()),
-            Some(other) => Err(EcsError::UnsupportedFeature(format!(
-                "The {other} launch type is not supported by Berth yet."
-            ))),
-        }
+    ) -> Result<Launch> {
+        self.launch_of(state.clusters.get(&p.cluster), launch_type, strategy)
     }
 
     fn policy(
@@ -503,6 +504,7 @@ impl Ecs {
             network: req.network_configuration.as_ref(),
             cpu,
             memory,
+            launch: Launch::Ec2,
         })
     }
 
@@ -557,12 +559,14 @@ impl Ecs {
 
     /// Wakes the agents of the instances these tasks are on.
     pub(crate) fn notify_tasks(&self, tasks: &[Task]) {
-        let ids: Vec<String> = tasks
-            .iter()
-            .filter_map(|t| t.container_instance_arn.as_deref())
-            .filter_map(|arn| arn.rsplit('/').next())
-            .map(str::to_owned)
-            .collect();
+        // By the task's host, which a FARGATE task has without a container instance ARN.
+        let ids: Vec<String> = self.db.read(|state| {
+            tasks
+                .iter()
+                .filter_map(|t| t.task_arn.as_deref()?.rsplit('/').next())
+                .filter_map(|id| state.tasks.get(id)?.instance.clone())
+                .collect()
+        });
         self.agents.notify(&ids);
     }
 

@@ -1,13 +1,14 @@
-//! SigV4 signing for the load generator, done by `aws-sigv4` (the signer the AWS Rust SDK
+//! SigV4 signing for Berth's own clients, done by `aws-sigv4` (the signer the AWS Rust SDK
 //! uses), so the server under test verifies exactly what a real client would send.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use hyper::header::{HeaderName, HeaderValue};
+
+use crate::client::Error;
 
 /// The service name in the credential scope of every ECS request.
 const SERVICE: &str = "ecs";
@@ -20,7 +21,7 @@ pub struct Signer {
 impl Signer {
     pub fn new(access_key_id: &str, secret_access_key: &str, region: &str) -> Self {
         Signer {
-            credentials: Credentials::new(access_key_id, secret_access_key, None, None, "bench"),
+            credentials: Credentials::new(access_key_id, secret_access_key, None, None, "berth"),
             region: region.to_string(),
         }
     }
@@ -33,7 +34,7 @@ impl Signer {
         headers: &[(&str, &str)],
         body: &[u8],
         unix_seconds: u64,
-    ) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    ) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
         let identity = self.credentials.clone().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -42,7 +43,7 @@ impl Signer {
             .time(UNIX_EPOCH + Duration::from_secs(unix_seconds))
             .settings(SigningSettings::default())
             .build()
-            .context("building the SigV4 signing parameters")?
+            .map_err(|e| Error::Sign(format!("signing parameters: {e}")))?
             .into();
         let uri = format!("http://{host}/");
         let signable = SignableRequest::new(
@@ -51,18 +52,18 @@ impl Signer {
             headers.iter().copied(),
             SignableBody::Bytes(body),
         )
-        .context("preparing the request for signing")?;
+        .map_err(|e| Error::Sign(format!("preparing the request: {e}")))?;
         let (instructions, _signature) = sign(signable, &params)
-            .context("signing the request")?
+            .map_err(|e| Error::Sign(format!("signing: {e}")))?
             .into_parts();
         instructions
             .headers()
             .map(|(name, value)| {
                 Ok((
                     HeaderName::from_bytes(name.as_bytes())
-                        .with_context(|| format!("signed header name {name:?}"))?,
+                        .map_err(|e| Error::Sign(format!("header name {name:?}: {e}")))?,
                     HeaderValue::from_str(value)
-                        .with_context(|| format!("signed header {name} value"))?,
+                        .map_err(|e| Error::Sign(format!("header {name}: {e}")))?,
                 ))
             })
             .collect()

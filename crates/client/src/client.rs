@@ -1,7 +1,7 @@
-//! A minimal signed client for the AWS JSON protocol over one keep-alive HTTP/1.1 connection,
-//! for Berth's own tools (`berth sim`, `berth bench placement`, `berth explain`).
+//! A signed client for the AWS JSON protocol over one keep-alive HTTP/1.1 connection.
 
-use anyhow::{anyhow, bail, Context, Result};
+use std::time::Duration;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
@@ -10,7 +10,7 @@ use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::bench::sign::{now_seconds, Signer};
+use crate::sign::{now_seconds, Signer};
 
 pub const ECS_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
 const JSON: &str = "application/x-amz-json-1.1";
@@ -22,16 +22,54 @@ pub struct Endpoint {
     signer: std::sync::Arc<Signer>,
 }
 
+/// What can go wrong with a call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an AWS error.
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    /// The endpoint URL is unusable.
+    #[error("endpoint {url}: {reason}")]
+    Endpoint { url: String, reason: String },
+    /// Connecting, sending or reading failed (the call may or may not have been applied).
+    #[error("{0}")]
+    Transport(String),
+    /// The request could not be signed.
+    #[error("signing the request: {0}")]
+    Sign(String),
+    /// No answer within the call's deadline.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+impl Error {
+    /// The AWS error code, for an error answer.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => Some(&e.code),
+            _ => None,
+        }
+    }
+}
+
+fn transport(e: impl std::fmt::Display) -> Error {
+    Error::Transport(e.to_string())
+}
+
 impl Endpoint {
-    pub fn new(url: &str, access_key: &str, secret_key: &str, region: &str) -> Result<Self> {
-        let uri: Uri = url.parse().with_context(|| format!("endpoint {url}"))?;
+    pub fn new(url: &str, access_key: &str, secret_key: &str, region: &str) -> Result<Self, Error> {
+        let bad = |reason: &str| Error::Endpoint {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
         if uri.scheme_str() != Some("http") {
-            bail!("only plain http:// endpoints are supported, got {url}");
+            return Err(bad("only plain http:// endpoints are supported"));
         }
         let host = uri
             .authority()
             .map(|a| a.to_string())
-            .ok_or_else(|| anyhow!("endpoint {url} has no host"))?;
+            .ok_or_else(|| bad("no host"))?;
         Ok(Endpoint {
             host,
             signer: std::sync::Arc::new(Signer::new(access_key, secret_key, region)),
@@ -69,12 +107,14 @@ impl Client {
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>> {
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, Error> {
         let stream = TcpStream::connect(&self.endpoint.host)
             .await
-            .with_context(|| format!("connecting to {}", self.endpoint.host))?;
-        stream.set_nodelay(true)?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+            .map_err(|e| Error::Transport(format!("connecting to {}: {e}", self.endpoint.host)))?;
+        stream.set_nodelay(true).map_err(transport)?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(transport)?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -87,8 +127,8 @@ impl Client {
         &mut self,
         target: &str,
         body: &serde_json::Value,
-    ) -> Result<serde_json::Value> {
-        let body = serde_json::to_vec(body)?;
+    ) -> Result<serde_json::Value, Error> {
+        let body = serde_json::to_vec(body).map_err(transport)?;
         let headers = [
             ("content-type", JSON),
             ("x-amz-target", target),
@@ -103,19 +143,27 @@ impl Client {
             .uri("/")
             .header(HOST, self.endpoint.host.as_str())
             .header(CONTENT_TYPE, JSON)
-            .header("x-amz-target", HeaderValue::from_str(target)?);
+            .header(
+                "x-amz-target",
+                HeaderValue::from_str(target).map_err(|e| Error::Sign(e.to_string()))?,
+            );
         for (name, value) in signed {
             req = req.header(name, value);
         }
-        let req = req.body(Full::new(Bytes::from(body)))?;
+        let req = req.body(Full::new(Bytes::from(body))).map_err(transport)?;
         let mut sender = match self.sender.take() {
             Some(s) if !s.is_closed() => s,
             _ => self.connect().await?,
         };
-        sender.ready().await?;
-        let resp = sender.send_request(req).await?;
+        sender.ready().await.map_err(transport)?;
+        let resp = sender.send_request(req).await.map_err(transport)?;
         let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await?.to_bytes();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(transport)?
+            .to_bytes();
         self.sender = Some(sender);
         let value: serde_json::Value =
             serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
@@ -130,8 +178,28 @@ impl Client {
         Ok(value)
     }
 
+    /// [`Client::call`] with a deadline; on timeout the connection is dropped.
+    pub async fn call_within(
+        &mut self,
+        deadline: Duration,
+        target: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        match tokio::time::timeout(deadline, self.call(target, body)).await {
+            Ok(r) => r,
+            Err(_) => {
+                self.sender = None;
+                Err(Error::Timeout(deadline))
+            }
+        }
+    }
+
     /// Calls an ECS operation by name.
-    pub async fn ecs(&mut self, op: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
+    pub async fn ecs(
+        &mut self,
+        op: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
         self.call(&format!("{ECS_PREFIX}.{op}"), body).await
     }
 }

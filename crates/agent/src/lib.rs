@@ -1,0 +1,27 @@
+//! `berth agent`: the container agent. It registers its host with a Berth control plane,
+//! learns which tasks to run over the agent protocol (docs/AGENT_PROTOCOL.md), runs them on
+//! the Docker Engine, and reports their state back.
+//!
+//! - [`agent`]: start-up, registration, the poll loop, one runner per task;
+//! - [`runner`]: one task's life on the runtime (pull, network, start order, watch, stop);
+//! - [`plan`]: the pure decisions (dependsOn order, when the task must stop, stop order);
+//! - [`container_config`]: an ECS container definition as a Docker create body (pure);
+//! - [`runtime`]: the Docker Engine behind a trait, and an in-memory fake.
+
+pub mod agent;
+mod awsvpc;
+pub mod config;
+pub mod container_config;
+pub mod images;
+pub mod pause;
+pub mod plan;
+pub mod registry;
+pub mod reporter;
+pub mod runner;
+pub mod runtime;
+mod shared;
+pub mod state_file;
+mod view;
+
+pub use agent::{Agent, AgentError};
+pub use config::{AgentConfig, PullBehavior};

@@ -1,0 +1,302 @@
+//! An in-memory runtime: containers "run" until stopped or until a test makes them exit.
+//! A container whose command is `["exit", "N"]` exits with N as soon as it starts; one whose
+//! image is not "present" fails to pull unless added with [`FakeRuntime::add_image`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use tokio::sync::watch;
+
+use super::*;
+
+#[derive(Clone)]
+struct FakeContainer {
+    observed: Observed,
+    body: ContainerCreateBody,
+    exited: watch::Sender<bool>,
+}
+
+#[derive(Default)]
+struct Inner {
+    images: HashSet<String>,
+    containers: HashMap<String, FakeContainer>,
+    next: u64,
+    started: Vec<String>,
+    stopped: Vec<String>,
+}
+
+/// See the module docs.
+#[derive(Default)]
+pub struct FakeRuntime {
+    inner: Mutex<Inner>,
+}
+
+fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl FakeRuntime {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add_image(&self, image: &str) {
+        lock(&self.inner).images.insert(image.to_owned());
+    }
+
+    /// Makes a running container exit with `code`.
+    pub fn exit(&self, id: &str, code: i64) {
+        let mut inner = lock(&self.inner);
+        if let Some(c) = inner.containers.get_mut(id) {
+            finish(c, code);
+        }
+    }
+
+    /// Sets a container's health status (`healthy`, `unhealthy`, `starting`).
+    pub fn set_health(&self, id: &str, health: &str) {
+        if let Some(c) = lock(&self.inner).containers.get_mut(id) {
+            c.observed.health = Some(health.to_owned());
+        }
+    }
+
+    /// Container names in the order they were started / stopped.
+    pub fn started(&self) -> Vec<String> {
+        lock(&self.inner).started.clone()
+    }
+
+    pub fn stopped(&self) -> Vec<String> {
+        lock(&self.inner).stopped.clone()
+    }
+
+    /// Every container: (id, name, running).
+    pub fn containers(&self) -> Vec<(String, String, bool)> {
+        let inner = lock(&self.inner);
+        let mut v: Vec<_> = inner
+            .containers
+            .values()
+            .map(|c| {
+                (
+                    c.observed.id.clone(),
+                    c.observed.name.clone(),
+                    c.observed.running,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The body a container was created with.
+    pub fn body(&self, name: &str) -> Option<ContainerCreateBody> {
+        lock(&self.inner)
+            .containers
+            .values()
+            .find(|c| c.observed.name == name)
+            .map(|c| c.body.clone())
+    }
+
+    /// The id of the container named `name`.
+    pub fn id_of(&self, name: &str) -> Option<String> {
+        lock(&self.inner)
+            .containers
+            .values()
+            .find(|c| c.observed.name == name)
+            .map(|c| c.observed.id.clone())
+    }
+}
+
+fn finish(c: &mut FakeContainer, code: i64) {
+    if c.observed.running {
+        c.observed.running = false;
+        c.observed.exited = true;
+        c.observed.exit_code = Some(code);
+        c.observed.finished_at = Some("2026-01-01T00:00:01Z".into());
+        let _ = c.exited.send(true);
+    }
+}
+
+#[async_trait::async_trait]
+impl Runtime for FakeRuntime {
+    async fn info(&self) -> Result<HostInfo> {
+        Ok(HostInfo {
+            cpus: 2,
+            memory_bytes: 4 << 30,
+            server_version: "fake".into(),
+            architecture: "x86_64".into(),
+            os_type: "linux".into(),
+        })
+    }
+
+    async fn image_id(&self, image: &str) -> Result<Option<String>> {
+        Ok(lock(&self.inner)
+            .images
+            .contains(image)
+            .then(|| format!("sha256:{image}")))
+    }
+
+    async fn pull(&self, image: &str, _auth: Option<PullAuth>) -> Result<()> {
+        if lock(&self.inner).images.contains(image) {
+            Ok(())
+        } else {
+            Err(RuntimeError::Engine(format!(
+                "pull access denied for {image}, repository does not exist"
+            )))
+        }
+    }
+
+    async fn import(&self, reference: &str, _tar: Vec<u8>, _changes: Vec<String>) -> Result<()> {
+        self.add_image(reference);
+        Ok(())
+    }
+
+    async fn create(&self, name: &str, body: ContainerCreateBody) -> Result<String> {
+        let mut inner = lock(&self.inner);
+        if inner.containers.values().any(|c| c.observed.name == name) {
+            return Err(RuntimeError::Engine(format!(
+                "Conflict. The container name \"/{name}\" is already in use"
+            )));
+        }
+        let image = body.image.clone().unwrap_or_default();
+        if !inner.images.contains(&image) {
+            return Err(RuntimeError::NotFound(format!("No such image: {image}")));
+        }
+        inner.next += 1;
+        let id = format!("{:064x}", inner.next);
+        let observed = Observed {
+            id: id.clone(),
+            name: name.to_owned(),
+            image_id: format!("sha256:{image}"),
+            created_at: Some("2026-01-01T00:00:00Z".into()),
+            labels: body.labels.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        let (exited, _) = watch::channel(false);
+        inner.containers.insert(
+            id.clone(),
+            FakeContainer {
+                observed,
+                body,
+                exited,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn start(&self, id: &str) -> Result<()> {
+        let mut inner = lock(&self.inner);
+        let c = inner
+            .containers
+            .get_mut(id)
+            .ok_or_else(|| RuntimeError::NotFound(id.to_owned()))?;
+        if c.observed.running {
+            return Ok(());
+        }
+        c.observed.running = true;
+        c.observed.exited = false;
+        c.observed.started_at = Some("2026-01-01T00:00:00Z".into());
+        let _ = c.exited.send(false);
+        let cmd = c.body.cmd.clone().unwrap_or_default();
+        if cmd.first().map(String::as_str) == Some("exit") {
+            let code = cmd.get(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+            finish(c, code);
+        }
+        let name = c.observed.name.clone();
+        inner.started.push(name);
+        Ok(())
+    }
+
+    async fn stop(&self, id: &str, _timeout_secs: i64) -> Result<()> {
+        let mut inner = lock(&self.inner);
+        let c = inner
+            .containers
+            .get_mut(id)
+            .ok_or_else(|| RuntimeError::NotFound(id.to_owned()))?;
+        let was_running = c.observed.running;
+        finish(c, 0);
+        if was_running {
+            let name = c.observed.name.clone();
+            inner.stopped.push(name);
+        }
+        Ok(())
+    }
+
+    async fn remove(&self, id: &str) -> Result<()> {
+        let mut inner = lock(&self.inner);
+        if let Some(mut c) = inner.containers.remove(id) {
+            finish(&mut c, 137);
+        }
+        Ok(())
+    }
+
+    async fn inspect(&self, id: &str) -> Result<Observed> {
+        lock(&self.inner)
+            .containers
+            .get(id)
+            .map(|c| c.observed.clone())
+            .ok_or_else(|| RuntimeError::NotFound(id.to_owned()))
+    }
+
+    async fn wait_exit(&self, id: &str) -> Result<()> {
+        let mut rx = {
+            let inner = lock(&self.inner);
+            match inner.containers.get(id) {
+                Some(c) => c.exited.subscribe(),
+                None => return Ok(()),
+            }
+        };
+        loop {
+            if *rx.borrow_and_update() {
+                return Ok(());
+            }
+            if rx.changed().await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn list(&self, label: &str, value: &str) -> Result<Vec<Listed>> {
+        Ok(lock(&self.inner)
+            .containers
+            .values()
+            .filter(|c| c.observed.labels.get(label).map(String::as_str) == Some(value))
+            .map(|c| Listed {
+                id: c.observed.id.clone(),
+                labels: c.observed.labels.clone(),
+                running: c.observed.running,
+            })
+            .collect())
+    }
+
+    async fn ensure_network(&self, name: &str) -> Result<NetworkInfo> {
+        self.network(name).await
+    }
+
+    async fn network(&self, name: &str) -> Result<NetworkInfo> {
+        Ok(NetworkInfo {
+            name: name.to_owned(),
+            gateway: Some("172.31.0.1".into()),
+            subnet: Some("172.31.0.0/16".into()),
+        })
+    }
+
+    async fn stats(&self, id: &str) -> Result<serde_json::Value> {
+        Ok(serde_json::json!({"id": id, "read": "2026-01-01T00:00:00Z"}))
+    }
+
+    async fn remove_image(&self, image: &str) -> Result<()> {
+        lock(&self.inner).images.remove(image);
+        Ok(())
+    }
+
+    async fn remove_volume(&self, _name: &str) -> Result<()> {
+        Ok(())
+    }
+
+    async fn images(&self) -> Result<Vec<(String, Vec<String>)>> {
+        Ok(lock(&self.inner)
+            .images
+            .iter()
+            .map(|i| (format!("sha256:{i}"), vec![i.clone()]))
+            .collect())
+    }
+}

@@ -1,0 +1,34 @@
+//! What every task runner of one agent shares.
+
+use std::sync::Arc;
+
+use crate::config::AgentConfig;
+use crate::container_config::Network;
+use crate::images::Images;
+use crate::registry::Registry;
+use crate::reporter::Reporter;
+use crate::runtime::Runtime;
+
+pub struct Shared {
+    pub runtime: Arc<dyn Runtime>,
+    pub reporter: Reporter,
+    pub registry: Arc<Registry>,
+    pub cfg: Arc<AgentConfig>,
+    /// Labels the containers this agent owns (stable across restarts: from the data dir).
+    pub owner: String,
+    pub images: Images,
+    /// Metadata endpoint base URL reachable from the default bridge (and host) network.
+    pub bridge_metadata: Option<String>,
+    /// … and from the awsvpc task network.
+    pub task_metadata: Option<String>,
+}
+
+impl Shared {
+    pub fn metadata_base(&self, network: &Network) -> Option<String> {
+        match network {
+            Network::Bridge | Network::Host => self.bridge_metadata.clone(),
+            Network::Namespace(_) => self.task_metadata.clone(),
+            Network::None => None,
+        }
+    }
+}
