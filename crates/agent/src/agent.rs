@@ -128,6 +128,17 @@ impl Agent {
             bridge_metadata,
             task_metadata,
         });
+        if shared.cfg.image_cleanup_secs > 0 {
+            let shared = shared.clone();
+            let min_age = Duration::from_secs(shared.cfg.image_cleanup_secs);
+            let every = min_age.clamp(Duration::from_secs(60), Duration::from_secs(1800));
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    shared.images.sweep(min_age).await;
+                }
+            });
+        }
         Ok(Arc::new(Agent {
             shared,
             endpoint,

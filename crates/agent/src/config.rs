@@ -55,7 +55,8 @@ pub struct AgentConfig {
     /// Seconds a stopped task's containers are kept before removal
     /// (ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION).
     pub task_cleanup_secs: u64,
-    /// Seconds an image unused by any container is kept before removal; 0 keeps images.
+    /// Seconds an image this agent pulled may go unused before it is removed (as
+    /// ECS_IMAGE_MINIMUM_CLEANUP_AGE); 0 keeps images.
     pub image_cleanup_secs: u64,
     /// The Docker network awsvpc tasks get their own addresses on.
     pub task_network: String,
@@ -82,7 +83,7 @@ impl AgentConfig {
             metadata_port: 51679,
             stop_timeout_secs: 30,
             task_cleanup_secs: 3 * 3600,
-            image_cleanup_secs: 0,
+            image_cleanup_secs: 3600,
             task_network: "berth-tasks".into(),
             fargate: false,
         }

@@ -1,8 +1,9 @@
 //! Getting images onto the host: the pull behaviour (ECS_IMAGE_PULL_BEHAVIOR), a bound on
 //! concurrent pulls, and one pull at a time per image.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
@@ -13,7 +14,8 @@ pub struct Images {
     runtime: Arc<dyn Runtime>,
     behavior: PullBehavior,
     pulls: Semaphore,
-    pulled: Mutex<HashSet<String>>,
+    /// Images this agent pulled, and when a task last used each.
+    pulled: Mutex<HashMap<String, Instant>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -30,7 +32,7 @@ impl Images {
             runtime,
             behavior,
             pulls: Semaphore::new(max_pulls.max(1)),
-            pulled: Mutex::new(HashSet::new()),
+            pulled: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -49,11 +51,16 @@ impl Images {
             .await
             .map_err(|e| e.to_string())?
             .is_some();
-        let pulled_before = self
-            .pulled
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(image);
+        let pulled_before = {
+            let mut pulled = self.pulled.lock().unwrap_or_else(|p| p.into_inner());
+            match pulled.get_mut(image) {
+                Some(used) => {
+                    *used = Instant::now();
+                    true
+                }
+                None => false,
+            }
+        };
         let pull = match self.behavior {
             PullBehavior::PreferCached => !present,
             PullBehavior::Once => !(present && pulled_before),
@@ -70,7 +77,7 @@ impl Images {
                 self.pulled
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(image.to_owned());
+                    .insert(image.to_owned(), Instant::now());
                 let stopped = now();
                 tracing::info!(image, seconds = stopped - started, "pulled image");
                 Ok(Some((started, stopped)))
@@ -84,10 +91,41 @@ impl Images {
     }
 }
 
+impl Images {
+    /// Removes images this agent pulled that no task has used for `min_age`. An image a
+    /// container still uses is refused by the Engine and kept. Answers the removed images.
+    pub async fn sweep(&self, min_age: Duration) -> Vec<String> {
+        let stale: Vec<String> = self
+            .pulled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, used)| used.elapsed() >= min_age)
+            .map(|(i, _)| i.clone())
+            .collect();
+        let mut removed = Vec::new();
+        for image in stale {
+            match self.runtime.remove_image(&image).await {
+                Ok(()) => {
+                    tracing::info!(%image, "removed unused image");
+                    self.pulled
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&image);
+                    removed.push(image);
+                }
+                Err(e) => tracing::debug!(%image, error = %e, "image kept"),
+            }
+        }
+        removed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::runtime::fake::FakeRuntime;
+    use crate::runtime::Runtime;
 
     #[tokio::test]
     async fn behaviours_decide_when_to_pull() {
@@ -108,6 +146,28 @@ mod tests {
             once.ensure("cached:1").await,
             Ok(None),
             "pulled once already"
+        );
+    }
+
+    #[tokio::test]
+    async fn sweeping_removes_only_stale_images_this_agent_pulled() {
+        let fake = Arc::new(FakeRuntime::new());
+        fake.add_image("pulled:1");
+        fake.add_image("built-here:1");
+        let images = Images::new(fake.clone(), PullBehavior::Always, 2);
+        assert!(images.ensure("pulled:1").await.expect("pulled").is_some());
+        assert!(
+            images.sweep(Duration::from_secs(3600)).await.is_empty(),
+            "recently used"
+        );
+        assert_eq!(
+            images.sweep(Duration::ZERO).await,
+            vec!["pulled:1".to_owned()]
+        );
+        assert_eq!(fake.image_id("pulled:1").await.expect("ok"), None);
+        assert!(
+            fake.image_id("built-here:1").await.expect("ok").is_some(),
+            "not ours"
         );
     }
 }

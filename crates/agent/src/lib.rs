@@ -18,6 +18,8 @@ pub mod plan;
 pub mod registry;
 pub mod reporter;
 pub mod runner;
+#[cfg(test)]
+mod runner_tests;
 pub mod runtime;
 mod shared;
 pub mod state_file;

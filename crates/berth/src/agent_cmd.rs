@@ -57,6 +57,9 @@ pub struct AgentArgs {
         default_value_t = 10800
     )]
     pub task_cleanup: u64,
+    /// Seconds an image the agent pulled may go unused before it is removed; 0 keeps them.
+    #[arg(long, env = "ECS_IMAGE_MINIMUM_CLEANUP_AGE", default_value_t = 3600)]
+    pub image_cleanup: u64,
     /// The Docker network awsvpc tasks get their addresses on.
     #[arg(long, default_value = "berth-tasks")]
     pub task_network: String,
@@ -104,6 +107,7 @@ impl AgentArgs {
         cfg.task_cleanup_secs = self.task_cleanup;
         cfg.task_network = self.task_network.clone();
         cfg.fargate = self.fargate;
+        cfg.image_cleanup_secs = self.image_cleanup;
         Ok(cfg)
     }
 }

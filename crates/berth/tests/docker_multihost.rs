@@ -291,3 +291,165 @@ async fn reports_wait_for_an_unreachable_control_plane() {
         Some("Essential container in task exited")
     );
 }
+
+async fn service_tasks(
+    client: &aws_sdk_ecs::Client,
+    service: &str,
+) -> Vec<aws_sdk_ecs::types::Task> {
+    let arns = client
+        .list_tasks()
+        .cluster(CLUSTER)
+        .service_name(service)
+        .send()
+        .await
+        .expect("list")
+        .task_arns()
+        .to_vec();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    client
+        .describe_tasks()
+        .cluster(CLUSTER)
+        .set_tasks(Some(arns))
+        .send()
+        .await
+        .expect("describe")
+        .tasks()
+        .to_vec()
+}
+
+/// A DAEMON service runs one task on each of three agents and follows a fourth that joins;
+/// draining an instance moves a REPLICA service's task off it and ends the daemon's task
+/// there, while a standalone task keeps running (as in ECS).
+#[tokio::test(flavor = "multi_thread")]
+async fn daemon_follows_hosts_and_draining_moves_service_tasks() {
+    let (berth, client) = control_plane(&["--no-agent"]).await;
+    let mut agents: Vec<AgentProcess> = ZONES
+        .iter()
+        .map(|z| AgentProcess::start(&berth.endpoint(), z))
+        .collect();
+    wait_for("three agents", T, || async {
+        let out = client
+            .list_container_instances()
+            .cluster(CLUSTER)
+            .send()
+            .await
+            .ok()?;
+        (out.container_instance_arns().len() == 3).then_some(())
+    })
+    .await;
+    client
+        .register_task_definition()
+        .family("agentd")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("main")
+                .image(IMAGE)
+                .memory(16)
+                .set_command(Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "trap 'exit 0' TERM; while true; do sleep 1; done".into(),
+                ]))
+                .stop_timeout(1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register");
+    client
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("daemon")
+        .task_definition("agentd")
+        .scheduling_strategy(aws_sdk_ecs::types::SchedulingStrategy::Daemon)
+        .send()
+        .await
+        .expect("create daemon");
+    let running_on = |tasks: &[aws_sdk_ecs::types::Task]| -> Vec<String> {
+        let mut v: Vec<String> = tasks
+            .iter()
+            .filter(|t| t.last_status() == Some("RUNNING"))
+            .filter_map(|t| t.container_instance_arn().map(str::to_owned))
+            .collect();
+        v.sort();
+        v
+    };
+    wait_for("one daemon task per host", T, || async {
+        let on = running_on(&service_tasks(&client, "daemon").await);
+        let mut unique = on.clone();
+        unique.dedup();
+        (on.len() == 3 && unique.len() == 3).then_some(())
+    })
+    .await;
+    agents.push(AgentProcess::start(&berth.endpoint(), "us-east-1a"));
+    wait_for("the fourth host's daemon task", T, || async {
+        let on = running_on(&service_tasks(&client, "daemon").await);
+        (on.len() == 4).then_some(())
+    })
+    .await;
+
+    // A replica service and a standalone task, then drain the host that has the replica.
+    client
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("web")
+        .task_definition("agentd")
+        .desired_count(1)
+        .send()
+        .await
+        .expect("create web");
+    let web = wait_for("the web task", T, || async {
+        service_tasks(&client, "web")
+            .await
+            .into_iter()
+            .find(|t| t.last_status() == Some("RUNNING"))
+    })
+    .await;
+    let drained = web.container_instance_arn().expect("host").to_owned();
+    let standalone = client
+        .start_task()
+        .cluster(CLUSTER)
+        .task_definition("agentd")
+        .container_instances(&drained)
+        .send()
+        .await
+        .expect("StartTask");
+    let standalone = standalone.tasks()[0].task_arn().expect("arn").to_owned();
+    wait_status(&client, CLUSTER, &standalone, "RUNNING", T).await;
+    client
+        .update_container_instances_state()
+        .cluster(CLUSTER)
+        .container_instances(&drained)
+        .status(aws_sdk_ecs::types::ContainerInstanceStatus::Draining)
+        .send()
+        .await
+        .expect("drain");
+    let moved = wait_for("the web task to move off the draining host", T, || async {
+        let tasks = service_tasks(&client, "web").await;
+        let running: Vec<_> = tasks
+            .iter()
+            .filter(|t| t.last_status() == Some("RUNNING"))
+            .collect();
+        (running.len() == 1 && running[0].container_instance_arn() != Some(drained.as_str()))
+            .then(|| running[0].task_arn().unwrap_or_default().to_owned())
+    })
+    .await;
+    assert_ne!(moved, web.task_arn().unwrap_or_default());
+    wait_for(
+        "the daemon task on the draining host to stop",
+        T,
+        || async {
+            let on = running_on(&service_tasks(&client, "daemon").await);
+            (!on.contains(&drained) && on.len() == 3).then_some(())
+        },
+    )
+    .await;
+    let kept = docker::describe(&client, CLUSTER, &standalone).await;
+    assert_eq!(
+        kept.last_status(),
+        Some("RUNNING"),
+        "standalone tasks keep running on a draining host"
+    );
+}

@@ -489,3 +489,58 @@ async fn fargate_task_in_a_cluster_without_instances() {
         .expect("stop");
     wait_status(&client, "apps", &arn, "STOPPED", T).await;
 }
+
+/// Failures end STOPPED with a reason, never stuck in PENDING: an image that cannot be
+/// pulled, and a command that does not exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_end_stopped_with_a_reason() {
+    let (berth, client) = setup().await;
+    let _cleanup = Cleanup(berth.data_dir());
+    client
+        .register_task_definition()
+        .family("nopull")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("main")
+                .image("berth-test/does-not-exist:1")
+                .memory(16)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register");
+    client
+        .register_task_definition()
+        .family("nocmd")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("main")
+                .image(IMAGE)
+                .memory(16)
+                .set_command(Some(vec!["/no/such/program".into()]))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register");
+    let pull = run(&client, "nopull", None).await;
+    let start = run(&client, "nocmd", None).await;
+    let pulled = wait_status(&client, CLUSTER, &pull, "STOPPED", T).await;
+    let reason = pulled.stopped_reason().unwrap_or_default();
+    assert!(reason.starts_with("CannotPullContainerError:"), "{reason}");
+    assert_eq!(pulled.stop_code(), Some(&TaskStopCode::TaskFailedToStart));
+    let c = &pulled.containers()[0];
+    assert!(c
+        .reason()
+        .unwrap_or_default()
+        .starts_with("CannotPullContainerError:"));
+    assert_eq!(c.last_status(), Some("STOPPED"));
+    let started = wait_status(&client, CLUSTER, &start, "STOPPED", T).await;
+    let reason = started.stopped_reason().unwrap_or_default();
+    assert!(reason.starts_with("CannotStartContainerError:"), "{reason}");
+    assert_eq!(started.stop_code(), Some(&TaskStopCode::TaskFailedToStart));
+    assert!(started.containers()[0]
+        .reason()
+        .unwrap_or_default()
+        .contains("/no/such/program"));
+}

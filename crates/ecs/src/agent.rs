@@ -186,16 +186,22 @@ impl Ecs {
         Ok(id)
     }
 
-    /// What the agent of `instance_id` must apply after `after_seq` (empty when nothing).
-    pub fn agent_poll(&self, instance_id: &str, after_seq: u64) -> Result<PollResponse> {
-        self.agents.seen(instance_id, self.now());
-        let heartbeat = (*self
+    /// How often agents must poll to stay connected: a third of the agent timeout. A poll is
+    /// never held longer than this, so a waiting agent stays connected.
+    pub fn heartbeat_seconds(&self) -> u64 {
+        (*self
             .agents
             .timeout_secs
             .read()
             .unwrap_or_else(|p| p.into_inner())
             / 3.0)
-            .max(1.0) as u64;
+            .max(1.0) as u64
+    }
+
+    /// What the agent of `instance_id` must apply after `after_seq` (empty when nothing).
+    pub fn agent_poll(&self, instance_id: &str, after_seq: u64) -> Result<PollResponse> {
+        self.agents.seen(instance_id, self.now());
+        let heartbeat = self.heartbeat_seconds();
         self.db.read(|state| {
             let inst = state.container_instances.get(instance_id).ok_or_else(|| {
                 EcsError::invalid("The referenced container instance was not found.")

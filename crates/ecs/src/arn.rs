@@ -36,6 +36,10 @@ impl Scope {
         self.arn(&format!("container-instance/{cluster}/{id}"))
     }
 
+    pub fn service_arn(&self, cluster: &str, name: &str) -> String {
+        self.arn(&format!("service/{cluster}/{name}"))
+    }
+
     pub fn capacity_provider_arn(&self, name: &str) -> String {
         self.arn(&format!("capacity-provider/{name}"))
     }

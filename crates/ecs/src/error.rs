@@ -15,6 +15,10 @@ pub enum EcsError {
     ClusterContainsServices,
     #[error("The Cluster cannot be deleted while Tasks are active.")]
     ClusterContainsTasks,
+    #[error("Service not found.")]
+    ServiceNotFound,
+    #[error("Service was not ACTIVE.")]
+    ServiceNotActive,
     #[error("{0}")]
     ResourceNotFound(String),
     #[error("{0}")]
@@ -53,6 +57,8 @@ impl EcsError {
             }
             EcsError::ClusterContainsServices => "ClusterContainsServicesException",
             EcsError::ClusterContainsTasks => "ClusterContainsTasksException",
+            EcsError::ServiceNotFound => "ServiceNotFoundException",
+            EcsError::ServiceNotActive => "ServiceNotActiveException",
             EcsError::ResourceNotFound(_) => "ResourceNotFoundException",
             EcsError::ResourceInUse(_) => "ResourceInUseException",
             EcsError::LimitExceeded(_) => "LimitExceededException",

@@ -50,7 +50,11 @@ pub struct Ecs {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) scope: Scope,
     pub(crate) cluster_hook: std::sync::RwLock<Option<ClusterHook>>,
+    pub(crate) service_waker: std::sync::RwLock<Option<Waker>>,
 }
+
+/// Wakes a background loop (the service controller).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// Called with a cluster's name after CreateCluster made it (or found it) ACTIVE, before the
 /// call answers: `berth dev` uses it to have its local host join every cluster.
@@ -72,6 +76,7 @@ impl Ecs {
             clock,
             scope,
             cluster_hook: Default::default(),
+            service_waker: Default::default(),
         };
         ecs.ensure_builtin_capacity_providers()?;
         ecs.ensure_fargate_pool()?;

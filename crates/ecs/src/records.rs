@@ -2,7 +2,7 @@
 //! plus what the wire shape does not carry (tags of a task definition, an instance's cluster).
 
 use berth_ecs_model::shapes::{
-    CapacityProvider, Cluster, ContainerInstance, Setting, Tag, Task, TaskDefinition,
+    CapacityProvider, Cluster, ContainerInstance, Service, Setting, Tag, Task, TaskDefinition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -170,6 +170,9 @@ pub struct TaskRec {
     /// the agent channel delivers changes after the sequence an agent has seen.
     pub seq: u64,
     pub task: Task,
+    /// Scale-in protection (UpdateTaskProtection): protected until this time.
+    #[serde(default)]
+    pub protected_until: Option<f64>,
 }
 record!(
     TaskRec,
@@ -200,6 +203,17 @@ record!(
                 .or_default()
                 .add(n.last_status(), 1);
         }
+        if let Some(o) = old.filter(|o| o.group().starts_with("service:")) {
+            if let Some(set) = s.service_tasks.get_mut(&o.service_key()) {
+                set.remove(&o.id);
+            }
+        }
+        if let Some(n) = new.filter(|n| n.group().starts_with("service:")) {
+            s.service_tasks
+                .entry(n.service_key())
+                .or_default()
+                .insert(n.id.clone());
+        }
         if let Some(n) = new.filter(|n| n.reservation.is_some()) {
             if let Some(i) = &n.instance {
                 s.instance_tasks
@@ -216,6 +230,11 @@ record!(
 );
 
 impl TaskRec {
+    /// `<cluster>/<service name>` for a service's task (the key of its [`ServiceRec`]).
+    pub fn service_key(&self) -> String {
+        let name = self.group().strip_prefix("service:").unwrap_or_default();
+        format!("{}/{name}", self.cluster)
+    }
     pub fn is_fargate(&self) -> bool {
         self.task.launch_type == Some(berth_ecs_model::shapes::LaunchType::Fargate)
     }
@@ -264,3 +283,34 @@ pub struct ClientTokenRec {
 record!(ClientTokenRec, "client_token", client_tokens, |r| r
     .token
     .clone());
+
+/// A service: the wire shape (its deployments and latest events included) plus what the
+/// shape does not carry. Counts are derived from its tasks when described.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ServiceRec {
+    pub cluster: String,
+    pub name: String,
+    pub service: Service,
+    /// The clientToken CreateService was called with, and a fingerprint of that request.
+    #[serde(default)]
+    pub client_token: Option<(String, String)>,
+    /// Deployments no longer shown (INACTIVE), kept for ListServiceDeployments.
+    #[serde(default)]
+    pub past_deployments: Vec<berth_ecs_model::shapes::Deployment>,
+    /// Circuit-breaker rollbacks: rollback deployment id → the failed deployment's id.
+    #[serde(default)]
+    pub rollbacks: std::collections::BTreeMap<String, String>,
+}
+record!(ServiceRec, "service", services, |r| format!(
+    "{}/{}",
+    r.cluster, r.name
+));
+
+impl ServiceRec {
+    pub fn status(&self) -> &str {
+        self.service.status.as_deref().unwrap_or_default()
+    }
+    pub fn group(&self) -> String {
+        format!("service:{}", self.name)
+    }
+}

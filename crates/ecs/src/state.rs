@@ -38,6 +38,7 @@ pub struct State {
     pub account_settings: Table<AccountSettingRec>,
     pub tasks: Table<TaskRec>,
     pub client_tokens: Table<ClientTokenRec>,
+    pub services: Table<ServiceRec>,
     /// Index: container instance id → (task id → task group) of the tasks placed on it.
     pub instance_tasks: imbl::OrdMap<String, imbl::OrdMap<String, String>>,
     /// Index: container instance id → its pending and running task counts.
@@ -45,6 +46,8 @@ pub struct State {
     /// Index: cluster name → its FARGATE tasks' pending and running counts (they run on
     /// the internal pool, not on the cluster's instances).
     pub fargate_counts: imbl::OrdMap<String, TaskCounts>,
+    /// Index: service key (`<cluster>/<name>`) → the ids of its retained tasks.
+    pub service_tasks: imbl::OrdMap<String, imbl::OrdSet<String>>,
 }
 
 impl State {
@@ -137,6 +140,7 @@ impl Db {
         load::<AccountSettingRec>(&*store, &mut state)?;
         load::<TaskRec>(&*store, &mut state)?;
         load::<ClientTokenRec>(&*store, &mut state)?;
+        load::<ServiceRec>(&*store, &mut state)?;
         Ok(Db {
             visible: RwLock::new(Arc::new(state.clone())),
             writer: Mutex::new(Writer {

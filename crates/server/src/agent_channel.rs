@@ -85,7 +85,9 @@ pub async fn handle(
 
 async fn poll(ecs: Arc<Ecs>, hub: Arc<Hub>, body: axum::body::Bytes) -> Result<Vec<u8>, WireError> {
     let PollBody { req, wait_seconds } = parse(&body)?;
-    let wait = wait_seconds.map_or(MAX_WAIT, |s| Duration::from_secs(s).min(MAX_WAIT));
+    let wait = wait_seconds
+        .map_or(MAX_WAIT, |s| Duration::from_secs(s).min(MAX_WAIT))
+        .min(Duration::from_secs(ecs.heartbeat_seconds()));
     let id = {
         let ecs = ecs.clone();
         let (cluster, ci) = (req.cluster.clone(), req.container_instance.clone());

@@ -54,6 +54,7 @@ pub struct Server {
     router: Router,
     ecs: Arc<Ecs>,
     retention_secs: f64,
+    services_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Server {
@@ -79,6 +80,11 @@ impl Server {
             let hub = hub.clone();
             ecs.set_notifier(Arc::new(move |id: &str| hub.wake(id)));
         }
+        let services_wake = Arc::new(tokio::sync::Notify::new());
+        {
+            let wake = services_wake.clone();
+            ecs.set_service_waker(Arc::new(move || wake.notify_one()));
+        }
         let ecs = Arc::new(ecs);
         let app = Arc::new(App {
             hub,
@@ -103,6 +109,7 @@ impl Server {
             router,
             ecs,
             retention_secs: config.task_retention_secs,
+            services_wake,
         })
     }
 
@@ -113,6 +120,29 @@ impl Server {
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
+    }
+
+    /// Runs the service scheduler whenever something changed, and at least every second.
+    fn spawn_service_controller(&self) {
+        let ecs = self.ecs.clone();
+        let wake = self.services_wake.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = wake.notified() => {
+                        // Let a burst of changes land before the pass.
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    }
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+                let ecs = ecs.clone();
+                match tokio::task::spawn_blocking(move || ecs.reconcile_services()).await {
+                    Ok(Err(e)) => tracing::warn!(error = %e, "service scheduler pass failed"),
+                    Err(e) => tracing::warn!(error = %e, "service scheduler pass panicked"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        });
     }
 
     /// Removes expired STOPPED tasks and client tokens every minute.
@@ -141,6 +171,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         self.spawn_sweeper();
+        self.spawn_service_controller();
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

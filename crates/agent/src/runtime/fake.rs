@@ -111,7 +111,7 @@ fn finish(c: &mut FakeContainer, code: i64) {
         c.observed.exited = true;
         c.observed.exit_code = Some(code);
         c.observed.finished_at = Some("2026-01-01T00:00:01Z".into());
-        let _ = c.exited.send(true);
+        c.exited.send_replace(true);
     }
 }
 
@@ -194,7 +194,7 @@ impl Runtime for FakeRuntime {
         c.observed.running = true;
         c.observed.exited = false;
         c.observed.started_at = Some("2026-01-01T00:00:00Z".into());
-        let _ = c.exited.send(false);
+        c.exited.send_replace(false);
         let cmd = c.body.cmd.clone().unwrap_or_default();
         if cmd.first().map(String::as_str) == Some("exit") {
             let code = cmd.get(1).and_then(|c| c.parse().ok()).unwrap_or(0);

@@ -220,6 +220,14 @@ impl Ecs {
                 return Err(EcsError::ClusterNotFound);
             }
             let name = rec.name().to_owned();
+            let has_services = tx
+                .state
+                .services
+                .values()
+                .any(|s| s.cluster == name && s.status() != "INACTIVE");
+            if has_services {
+                return Err(EcsError::ClusterContainsServices);
+            }
             let has_instances = tx
                 .state
                 .container_instances

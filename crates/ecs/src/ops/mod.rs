@@ -8,12 +8,15 @@ mod clusters;
 pub(crate) mod container_instances;
 pub(crate) mod fargate;
 mod retention;
+mod service_controller;
+mod services;
 mod state_changes;
 mod tags;
 mod task_build;
 pub(crate) mod task_definition_rules;
 mod task_definitions;
 pub mod task_details;
+mod task_protection;
 mod task_views;
 mod tasks;
 

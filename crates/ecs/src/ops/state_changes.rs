@@ -105,7 +105,13 @@ impl Ecs {
             }
             Ok(rec.task)
         })?;
-        let _ = task;
+        if task
+            .group
+            .as_deref()
+            .is_some_and(|g| g.starts_with("service:"))
+        {
+            self.wake_services();
+        }
         Ok(SubmitTaskStateChangeResponse {
             acknowledgment: Some(ACK.into()),
         })

@@ -52,55 +52,62 @@ impl Ecs {
                 ))
             })
             .collect::<Result<_>>()?;
-        self.db.write(|tx| {
-            let cluster = self
-                .active_cluster(tx.state, req.cluster.as_deref())?
-                .name()
-                .to_owned();
-            let mut rec = self
-                .find_task(tx.state, &cluster, &req.task)
-                .cloned()
-                .ok_or_else(|| EcsError::invalid("The referenced task was not found."))?;
-            if let Some(i) = &rec.instance {
-                self.agents.seen(i, self.now());
-            }
-            let before = rec.task.clone();
-            for (name, status) in &updates {
-                if let Some(c) = rec
-                    .task
-                    .containers
-                    .get_or_insert_with(Vec::new)
-                    .iter_mut()
-                    .find(|c| c.name.as_deref() == Some(name))
-                {
-                    if let Some(s) = status {
-                        c.health_status = Some(s.clone());
+        self.db
+            .write(|tx| {
+                let cluster = self
+                    .active_cluster(tx.state, req.cluster.as_deref())?
+                    .name()
+                    .to_owned();
+                let mut rec = self
+                    .find_task(tx.state, &cluster, &req.task)
+                    .cloned()
+                    .ok_or_else(|| EcsError::invalid("The referenced task was not found."))?;
+                if let Some(i) = &rec.instance {
+                    self.agents.seen(i, self.now());
+                }
+                let before = rec.task.clone();
+                for (name, status) in &updates {
+                    if let Some(c) = rec
+                        .task
+                        .containers
+                        .get_or_insert_with(Vec::new)
+                        .iter_mut()
+                        .find(|c| c.name.as_deref() == Some(name))
+                    {
+                        if let Some(s) = status {
+                            c.health_status = Some(s.clone());
+                        }
                     }
                 }
-            }
-            if let Some(ip) = &req.private_ipv4_address {
-                set_address(&mut rec.task, ip);
-            }
-            let essential: Vec<String> = rec
-                .task
-                .task_definition_arn
-                .as_deref()
-                .and_then(|arn| self.find_task_definition(tx.state, arn))
-                .map(|d| {
-                    list(&d.definition.container_definitions)
-                        .iter()
-                        .filter(|c| c.essential.unwrap_or(true) && c.health_check.is_some())
-                        .filter_map(|c| c.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            rec.task.health_status = Some(task_health(&rec.task, &essential));
-            if rec.task != before {
-                rec.task.version += 1;
-                tx.put(rec)?;
-            }
-            Ok(())
-        })
+                if let Some(ip) = &req.private_ipv4_address {
+                    set_address(&mut rec.task, ip);
+                }
+                let essential: Vec<String> = rec
+                    .task
+                    .task_definition_arn
+                    .as_deref()
+                    .and_then(|arn| self.find_task_definition(tx.state, arn))
+                    .map(|d| {
+                        list(&d.definition.container_definitions)
+                            .iter()
+                            .filter(|c| c.essential.unwrap_or(true) && c.health_check.is_some())
+                            .filter_map(|c| c.name.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                rec.task.health_status = Some(task_health(&rec.task, &essential));
+                let service = rec.group().starts_with("service:");
+                if rec.task != before {
+                    rec.task.version += 1;
+                    tx.put(rec)?;
+                }
+                Ok(service)
+            })
+            .map(|service| {
+                if service {
+                    self.wake_services();
+                }
+            })
     }
 }
 

@@ -70,13 +70,17 @@ impl Ecs {
                 ),
                 None => None,
             };
-            if req.service_name.is_some() || req.daemon_name.is_some() {
-                // No services or daemons exist yet: nothing matches.
+            if req.daemon_name.is_some() {
+                // No managed daemons exist: nothing matches.
                 return Ok(ListTasksResponse {
                     task_arns: Some(Vec::new()),
                     next_token: None,
                 });
             }
+            let service_group = req.service_name.as_deref().map(|s| {
+                let name = s.rsplit('/').next().unwrap_or(s);
+                format!("service:{name}")
+            });
             let family = req.family.as_deref();
             let mut arns: Vec<(String, String)> = state
                 .tasks
@@ -85,6 +89,7 @@ impl Ecs {
                 .filter(|t| t.desired_status() == desired.as_str())
                 .filter(|t| instance.is_none() || t.instance == instance)
                 .filter(|t| req.started_by.is_none() || t.task.started_by == req.started_by)
+                .filter(|t| service_group.as_deref().is_none_or(|g| t.group() == g))
                 .filter(|t| req.launch_type.is_none() || t.task.launch_type == req.launch_type)
                 .filter(|t| {
                     family.is_none_or(|f| {

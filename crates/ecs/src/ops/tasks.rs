@@ -20,6 +20,14 @@ use crate::Ecs;
 const MAX_COUNT: i32 = 10;
 
 /// The outcome of placing a RunTask request, before anything is written.
+/// How a placement plan is made: with an explanation (ExplainRunTask, services' events), and
+/// whether a deregistered revision may still run (a service's tasks).
+#[derive(Clone, Copy, Default)]
+struct PlanMode {
+    explain: bool,
+    allow_inactive: bool,
+}
+
 struct Plan {
     launch: Launch,
     prepared: Prepared,
@@ -40,13 +48,16 @@ struct Prepared {
 }
 
 impl Ecs {
-    fn prepare(
+    /// The cluster, task definition and group of a request; a service may keep running tasks
+    /// of a revision deregistered since (`allow_inactive`).
+    fn prepare_as(
         &self,
         state: &State,
         cluster: Option<&str>,
         task_definition: Option<&str>,
         group: Option<&str>,
         started_by: Option<&str>,
+        allow_inactive: bool,
     ) -> Result<Prepared> {
         let cluster = self.active_cluster(state, cluster)?.name().to_owned();
         let param = task_definition.unwrap_or_default();
@@ -54,7 +65,7 @@ impl Ecs {
             .find_task_definition(state, param)
             .cloned()
             .ok_or_else(|| EcsError::client("Unable to find the task definition."))?;
-        if definition.definition.status != Some(TaskDefinitionStatus::Active) {
+        if !allow_inactive && definition.definition.status != Some(TaskDefinitionStatus::Active) {
             return Err(EcsError::client("TaskDefinition is inactive"));
         }
         if group.is_some_and(|g| g.is_empty() || g.len() > 255) {
@@ -123,7 +134,14 @@ impl Ecs {
                     return Ok((tasks, prev.failures.clone()));
                 }
             }
-            let plan = self.plan_run_task(tx.state, &req, count as usize, now, seed, false)?;
+            let plan = self.plan_run_task(
+                tx.state,
+                &req,
+                count as usize,
+                now,
+                seed,
+                PlanMode::default(),
+            )?;
             let (p, d, chosen, failures) = (plan.prepared, plan.demand, plan.chosen, plan.failures);
             let td = &p.definition.definition;
             let mut spec = self.new_tasks_spec(&p, &req, td)?;
@@ -155,14 +173,19 @@ impl Ecs {
         count: usize,
         now: f64,
         seed: u64,
-        explain: bool,
+        mode: PlanMode,
     ) -> Result<Plan> {
-        let p = self.prepare(
+        let PlanMode {
+            explain,
+            allow_inactive,
+        } = mode;
+        let p = self.prepare_as(
             state,
             req.cluster.as_deref(),
             req.task_definition.as_deref(),
             req.group.as_deref(),
             req.started_by.as_deref(),
+            allow_inactive,
         )?;
         let launch = self.launch(
             state,
@@ -259,9 +282,19 @@ impl Ecs {
         }
         let now = self.now();
         let seed = (now * 1000.0) as u64 ^ self.seed_counter();
-        let plan = self
-            .db
-            .read(|state| self.plan_run_task(state, &req, count as usize, now, seed, true))?;
+        let plan = self.db.read(|state| {
+            self.plan_run_task(
+                state,
+                &req,
+                count as usize,
+                now,
+                seed,
+                PlanMode {
+                    explain: true,
+                    allow_inactive: false,
+                },
+            )
+        })?;
         let out = serde_json::json!({
             "placements": plan.chosen_arns,
             "failures": plan.failures,
@@ -280,55 +313,7 @@ impl Ecs {
         validate_tags(list(&req.tags))?;
         let now = self.now();
         let (tasks, failures): (Vec<Task>, Vec<Failure>) = self.db.write(|tx| {
-            let p = self.prepare(
-                tx.state,
-                req.cluster.as_deref(),
-                req.task_definition.as_deref(),
-                req.group.as_deref(),
-                req.started_by.as_deref(),
-            )?;
-            let td = &p.definition.definition;
-            check_overrides(td, req.overrides.as_ref())?;
-            check_network(td, req.network_configuration.as_ref())?;
-            let d = demand(td, req.overrides.as_ref(), &p.group)?;
-            let policy = self.policy(td, &[], &[])?;
-            let mut cands = Vec::new();
-            let mut ids = Vec::new();
-            let mut failures = Vec::new();
-            for t in &targets {
-                match super::container_instances::find(self, tx.state, &p.cluster, t) {
-                    Some(rec) => {
-                        let connected = self.agents.connected(&rec.id, now);
-                        cands.push(crate::placing::candidate(tx.state, rec, connected));
-                        ids.push(rec.id.clone());
-                    }
-                    None => failures.push(failure(t.clone(), "MISSING")),
-                }
-            }
-            let request = Request::new(d, policy, cands.len());
-            let placement = berth_placement::start_on(&request, &cands);
-            let mut chosen = Vec::new();
-            for outcome in placement.outcomes() {
-                match outcome {
-                    TaskOutcome::Placed(i) => chosen.push(ids[*i].clone()),
-                    TaskOutcome::Refused { candidate, reason } => {
-                        failures.push(failure(cands[*candidate].arn.clone(), reason.ecs_code()))
-                    }
-                    TaskOutcome::Unplaced => {}
-                }
-            }
-            let run_like = RunTaskRequest {
-                enable_ecs_managed_tags: req.enable_ecs_managed_tags,
-                enable_execute_command: req.enable_execute_command,
-                network_configuration: req.network_configuration.clone(),
-                overrides: req.overrides.clone(),
-                propagate_tags: req.propagate_tags.clone(),
-                started_by: req.started_by.clone(),
-                tags: req.tags.clone(),
-                ..Default::default()
-            };
-            let spec = self.new_tasks_spec(&p, &run_like, td)?;
-            let tasks = self.create_tasks(tx, &spec, &request.demand, &chosen, now)?;
+            let (tasks, failures) = self.start_in_tx(tx, &req, &targets, now, false)?;
             Ok((tasks.into_iter().map(|t| t.task).collect(), failures))
         })?;
         self.notify_tasks(&tasks);
@@ -336,6 +321,96 @@ impl Ecs {
             tasks: Some(tasks),
             failures: Some(failures),
         })
+    }
+
+    /// StartTask's work inside a write: the tasks placed on `targets` and the refusals.
+    pub(crate) fn start_in_tx(
+        &self,
+        tx: &mut Tx<'_>,
+        req: &StartTaskRequest,
+        targets: &[String],
+        now: f64,
+        allow_inactive: bool,
+    ) -> Result<(Vec<TaskRec>, Vec<Failure>)> {
+        let p = self.prepare_as(
+            tx.state,
+            req.cluster.as_deref(),
+            req.task_definition.as_deref(),
+            req.group.as_deref(),
+            req.started_by.as_deref(),
+            allow_inactive,
+        )?;
+        let td = &p.definition.definition;
+        check_overrides(td, req.overrides.as_ref())?;
+        check_network(td, req.network_configuration.as_ref())?;
+        let d = demand(td, req.overrides.as_ref(), &p.group)?;
+        let policy = self.policy(td, &[], &[])?;
+        let mut cands = Vec::new();
+        let mut ids = Vec::new();
+        let mut failures = Vec::new();
+        for t in targets {
+            match super::container_instances::find(self, tx.state, &p.cluster, t) {
+                Some(rec) => {
+                    let connected = self.agents.connected(&rec.id, now);
+                    cands.push(crate::placing::candidate(tx.state, rec, connected));
+                    ids.push(rec.id.clone());
+                }
+                None => failures.push(failure(t.clone(), "MISSING")),
+            }
+        }
+        let request = Request::new(d, policy, cands.len());
+        let placement = berth_placement::start_on(&request, &cands);
+        let mut chosen = Vec::new();
+        for outcome in placement.outcomes() {
+            match outcome {
+                TaskOutcome::Placed(i) => chosen.push(ids[*i].clone()),
+                TaskOutcome::Refused { candidate, reason } => {
+                    failures.push(failure(cands[*candidate].arn.clone(), reason.ecs_code()))
+                }
+                TaskOutcome::Unplaced => {}
+            }
+        }
+        let run_like = RunTaskRequest {
+            enable_ecs_managed_tags: req.enable_ecs_managed_tags,
+            enable_execute_command: req.enable_execute_command,
+            network_configuration: req.network_configuration.clone(),
+            overrides: req.overrides.clone(),
+            propagate_tags: req.propagate_tags.clone(),
+            started_by: req.started_by.clone(),
+            tags: req.tags.clone(),
+            ..Default::default()
+        };
+        let spec = self.new_tasks_spec(&p, &run_like, td)?;
+        let tasks = self.create_tasks(tx, &spec, &request.demand, &chosen, now)?;
+        Ok((tasks, failures))
+    }
+
+    /// RunTask's work inside a write, for the service scheduler: places and creates up to
+    /// `count` tasks; answers them, the placement failures and the explanation.
+    pub(crate) fn run_in_tx(
+        &self,
+        tx: &mut Tx<'_>,
+        req: &RunTaskRequest,
+        count: usize,
+        now: f64,
+    ) -> Result<(Vec<TaskRec>, Vec<Failure>, String)> {
+        let seed = (now * 1000.0) as u64 ^ self.seed_counter();
+        let plan = self.plan_run_task(
+            tx.state,
+            req,
+            count,
+            now,
+            seed,
+            PlanMode {
+                explain: true,
+                allow_inactive: true,
+            },
+        )?;
+        let td = &plan.prepared.definition.definition;
+        let mut spec = self.new_tasks_spec(&plan.prepared, req, td)?;
+        spec.launch = plan.launch.clone();
+        let tasks = self.create_tasks(tx, &spec, &plan.demand, &plan.chosen, now)?;
+        Ok((tasks, plan.failures, plan.explanation.unwrap_or_default()))
     }
 
     pub(crate) fn stop_task(&self, req: StopTaskRequest) -> Result<StopTaskResponse> {
@@ -445,6 +520,42 @@ impl Ecs {
         state.tasks.get(id).filter(|t| t.cluster == cluster)
     }
 
+    /// The launch a RunTask-shaped request gets, with its network, placement and FARGATE
+    /// checks (what CreateService/UpdateService verify up front).
+    pub(crate) fn launch_for(&self, state: &State, req: &RunTaskRequest) -> Result<Launch> {
+        let p = self.prepare_as(
+            state,
+            req.cluster.as_deref(),
+            req.task_definition.as_deref(),
+            None,
+            None,
+            true,
+        )?;
+        let launch = self.launch(
+            state,
+            &p,
+            req.launch_type.as_ref(),
+            list(&req.capacity_provider_strategy),
+        )?;
+        let td = &p.definition.definition;
+        check_network(td, req.network_configuration.as_ref())?;
+        match launch {
+            Launch::Ec2 => {
+                self.policy(
+                    td,
+                    list(&req.placement_constraints),
+                    list(&req.placement_strategy),
+                )?;
+            }
+            Launch::Fargate { .. } => self.check_fargate(
+                td,
+                list(&req.placement_constraints),
+                list(&req.placement_strategy),
+            )?,
+        }
+        Ok(launch)
+    }
+
     fn launch(
         &self,
         state: &State,
@@ -547,6 +658,7 @@ impl Ecs {
                 reservation: Some(held.clone()),
                 seq: inst.seq,
                 task,
+                protected_until: None,
             };
             tx.put(rec.clone())?;
             out.push(rec);
