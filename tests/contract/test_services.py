@@ -287,3 +287,53 @@ def test_a_restarted_control_plane_finishes_the_deployment(fresh_ecs, restart):
     assert svc["taskDefinition"].endswith(f"{family}:2")
     tasks = service_tasks(ecs, cluster, name)
     assert len(tasks) == 2 and all(t["taskDefinitionArn"].endswith(f"{family}:2") for t in tasks)
+
+
+def test_service_deployments_revisions_and_stopping_one(ecs):
+    cluster = setup_cluster(ecs, instances=2)
+    family = unique("td")
+    register_td(ecs, family)
+    register_td(ecs, family)
+    name = unique("web")
+    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=f"{family}:1", desiredCount=1)
+    wait(lambda: service_tasks(ecs, cluster, name), what="a task")
+    run_everything(ecs, cluster, name)
+    wait(lambda: describe(ecs, cluster, name)["deployments"][0]["rolloutState"] == "COMPLETED", what="first rollout")
+    ecs.update_service(cluster=cluster, service=name, taskDefinition=f"{family}:2")
+
+    listed = ecs.list_service_deployments(cluster=cluster, service=name)["serviceDeployments"]
+    assert [d["status"] for d in listed] == ["IN_PROGRESS", "SUCCESSFUL"], listed
+    newest, first = listed
+    assert newest["serviceDeploymentArn"].split(":service-deployment/")[1].startswith(f"{cluster}/{name}/")
+    assert first["finishedAt"] and "finishedAt" not in newest
+    only_done = ecs.list_service_deployments(cluster=cluster, service=name, status=["SUCCESSFUL"])
+    assert [d["serviceDeploymentArn"] for d in only_done["serviceDeployments"]] == [first["serviceDeploymentArn"]]
+
+    described = ecs.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"], "arn:aws:ecs:us-east-1:000000000000:service-deployment/x/y/1"])
+    [d] = described["serviceDeployments"]
+    assert described["failures"][0]["reason"] == "MISSING"
+    assert d["targetServiceRevision"]["arn"] == newest["targetServiceRevisionArn"]
+    assert d["targetServiceRevision"]["requestedTaskCount"] == 1
+    assert [s["arn"] for s in d["sourceServiceRevisions"]] == [first["targetServiceRevisionArn"]]
+    revisions = ecs.describe_service_revisions(serviceRevisionArns=[newest["targetServiceRevisionArn"]])["serviceRevisions"]
+    assert revisions[0]["taskDefinition"].endswith(f"{family}:2")
+    assert revisions[0]["containerImages"][0]["containerName"] == "web"
+
+    # Stop the rollout: it rolls back to the last successful revision.
+    ecs.stop_service_deployment(serviceDeploymentArn=newest["serviceDeploymentArn"], stopType="ROLLBACK")
+    svc = describe(ecs, cluster, name)
+    assert svc["taskDefinition"].endswith(f"{family}:1")
+    assert svc["deployments"][0]["status"] == "PRIMARY" and svc["deployments"][0]["taskDefinition"].endswith(f"{family}:1")
+    with expect_error("ConflictException"):
+        ecs.stop_service_deployment(serviceDeploymentArn=newest["serviceDeploymentArn"])
+    with expect_error("ServiceDeploymentNotFoundException"):
+        ecs.stop_service_deployment(serviceDeploymentArn=f"arn:aws:ecs:us-east-1:000000000000:service-deployment/{cluster}/{name}/1")
+
+    def settled():
+        run_everything(ecs, cluster, name)
+        s = describe(ecs, cluster, name)
+        return len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED"
+
+    wait(settled, what="the rollback to finish")
+    statuses = [d["status"] for d in ecs.list_service_deployments(cluster=cluster, service=name)["serviceDeployments"]]
+    assert statuses == ["SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "SUCCESSFUL"], statuses

@@ -20,6 +20,10 @@ pub enum EcsError {
     #[error("Service was not ACTIVE.")]
     ServiceNotActive,
     #[error("{0}")]
+    ServiceDeploymentNotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     ResourceNotFound(String),
     #[error("{0}")]
     ResourceInUse(String),
@@ -59,6 +63,8 @@ impl EcsError {
             EcsError::ClusterContainsTasks => "ClusterContainsTasksException",
             EcsError::ServiceNotFound => "ServiceNotFoundException",
             EcsError::ServiceNotActive => "ServiceNotActiveException",
+            EcsError::ServiceDeploymentNotFound(_) => "ServiceDeploymentNotFoundException",
+            EcsError::Conflict(_) => "ConflictException",
             EcsError::ResourceNotFound(_) => "ResourceNotFoundException",
             EcsError::ResourceInUse(_) => "ResourceInUseException",
             EcsError::LimitExceeded(_) => "LimitExceededException",

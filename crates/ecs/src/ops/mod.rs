@@ -9,6 +9,7 @@ pub(crate) mod container_instances;
 pub(crate) mod fargate;
 mod retention;
 mod service_controller;
+mod service_deployments;
 mod services;
 mod state_changes;
 mod tags;
