@@ -278,3 +278,71 @@ async fn a_crashing_revision_trips_the_breaker_and_rolls_back() {
         "{events:?}"
     );
 }
+
+/// The control plane (here the whole `berth dev`, agent included) is killed in the middle of
+/// a rolling deployment; after the restart the deployment finishes correctly.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_mid_deployment_finishes_it() {
+    let (mut berth, client, _cleanup) = setup().await;
+    let v1 = register(
+        &client,
+        "mid",
+        "trap 'exit 0' TERM; while true; do sleep 1; done",
+    )
+    .await;
+    let v2 = register(
+        &client,
+        "mid",
+        "trap 'exit 0' TERM; while true; do sleep 1; done",
+    )
+    .await;
+    client
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("mid")
+        .task_definition(&v1)
+        .desired_count(4)
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .minimum_healthy_percent(50)
+                .maximum_percent(100)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create");
+    wait_for("steady", T, || async {
+        steady(&service(&client, "mid").await).then_some(())
+    })
+    .await;
+    client
+        .update_service()
+        .cluster(CLUSTER)
+        .service("mid")
+        .task_definition(&v2)
+        .send()
+        .await
+        .expect("update");
+    // Mid-way: some old tasks stopping, the new deployment not complete.
+    wait_for("the rollout to be under way", T, || async {
+        let s = service(&client, "mid").await;
+        (s.deployments().len() == 2).then_some(())
+    })
+    .await;
+    berth.kill_and_restart();
+    let client = berth.client().await;
+    let s = wait_for("the rollout to finish after the restart", T, || async {
+        let s = service(&client, "mid").await;
+        (steady(&s) && s.task_definition() == Some(v2.as_str())).then_some(s)
+    })
+    .await;
+    assert_eq!(s.running_count(), 4);
+    let tasks = client
+        .list_tasks()
+        .cluster(CLUSTER)
+        .service_name("mid")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(tasks.task_arns().len(), 4);
+}

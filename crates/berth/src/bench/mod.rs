@@ -3,6 +3,7 @@
 mod agent;
 mod api;
 mod placement;
+mod services;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -22,6 +23,8 @@ enum BenchCommand {
     /// A real agent on Docker: RunTask -> RUNNING latency against `docker run -d`, and the
     /// agent's idle memory and CPU.
     Agent(agent::AgentBenchArgs),
+    /// Services: convergence and rolling updates (real containers, or a simulated fleet).
+    Services(services::ServicesBenchArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -29,5 +32,6 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Placement(args) => placement::run(args).await,
         BenchCommand::Agent(args) => agent::run(args).await,
+        BenchCommand::Services(args) => services::run(args).await,
     }
 }

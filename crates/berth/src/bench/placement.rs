@@ -63,19 +63,20 @@ pub async fn run(args: PlacementArgs) -> Result<()> {
 
 /// Starts `berth dev` (control plane only: the fleet is simulated) on a free port.
 pub(super) async fn start_server() -> Result<(tokio::process::Child, String)> {
+    start_dev(false).await
+}
+
+/// Starts `berth dev` on a free port, with or without its local agent.
+pub(super) async fn start_dev(agent: bool) -> Result<(tokio::process::Child, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let dir = std::env::temp_dir().join(format!("berth-bench-{}-{port}", std::process::id()));
     let exe = std::env::current_exe()?;
     let child = tokio::process::Command::new(exe)
-        .args([
-            "dev",
-            "--no-agent",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
+        .arg("dev")
+        .args(if agent { &[][..] } else { &["--no-agent"][..] })
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(&dir)
         .args(["--agent-timeout", "600"])
         .env("RUST_LOG", "warn")
@@ -84,7 +85,7 @@ pub(super) async fn start_server() -> Result<(tokio::process::Child, String)> {
         .spawn()
         .context("starting berth dev")?;
     let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..300 {
+    for _ in 0..600 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()

@@ -17,6 +17,10 @@ use crate::records::{ServiceRec, TaskRec};
 use crate::state::{State, Tx};
 use crate::Ecs;
 
+/// Services reconciled in one durable write: one fsync for many, without holding the writer
+/// for long.
+const SERVICES_PER_WRITE: usize = 50;
+
 /// Unplaceable-task events are not repeated more often than this (ECS throttles them too).
 const EVENT_REPEAT_SECS: f64 = 60.0;
 
@@ -78,27 +82,27 @@ impl Ecs {
     /// One pass over every service that is not INACTIVE. Answers how many services changed.
     pub fn reconcile_services(&self) -> Result<usize> {
         let now = self.now();
-        let keys: Vec<String> = self.db.read(|s| {
+        // Decide on the visible state first; write only for services with something to do,
+        // a batch of them per durable write (one fsync), the decision redone inside it.
+        let busy: Vec<String> = self.db.read(|s| {
             s.services
                 .iter()
                 .filter(|(_, r)| r.status() != "INACTIVE")
+                .filter(|(k, _)| !self.service_actions(s, k, now).is_empty())
                 .map(|(k, _)| k.clone())
                 .collect()
         });
-        let mut changed = 0;
-        for key in keys {
-            // Decide on the visible state first; write only when there is something to do.
-            let idle = self
-                .db
-                .read(|s| self.service_actions(s, &key, now).is_empty());
-            if idle {
-                continue;
-            }
-            let touched: Vec<Task> = self.db.write(|tx| self.reconcile_service(tx, &key, now))?;
-            changed += 1;
+        for batch in busy.chunks(SERVICES_PER_WRITE) {
+            let touched: Vec<Task> = self.db.write(|tx| {
+                let mut touched = Vec::new();
+                for key in batch {
+                    touched.extend(self.reconcile_service(tx, key, now)?);
+                }
+                Ok(touched)
+            })?;
             self.notify_tasks(&touched);
         }
-        Ok(changed)
+        Ok(busy.len())
     }
 
     fn service_input_parts(
@@ -267,8 +271,20 @@ impl Ecs {
                     deployment_id,
                     count,
                 } => {
-                    let (tasks, failures, explanation) =
-                        self.start_service_tasks(tx, &rec, &deployment_id, count as usize, now)?;
+                    let started =
+                        self.start_service_tasks(tx, &rec, &deployment_id, count as usize, now);
+                    let (tasks, failures, explanation) = match started {
+                        Ok(r) => r,
+                        Err(e) => {
+                            // A request the service can no longer make (its task definition
+                            // gone, say): say so and carry on with the other services.
+                            events.push(format!(
+                                "(service {}) was unable to place a task: {e}",
+                                rec.name
+                            ));
+                            continue;
+                        }
+                    };
                     if !tasks.is_empty() {
                         let ids: Vec<String> =
                             tasks.iter().map(|t| format!("(task {})", t.id)).collect();
@@ -299,7 +315,17 @@ impl Ecs {
                         tags: self.propagated_tags(&rec),
                         ..Default::default()
                     };
-                    let (tasks, failures) = self.start_in_tx(tx, &req, &[instance], now, true)?;
+                    let (tasks, failures) = match self.start_in_tx(tx, &req, &[instance], now, true)
+                    {
+                        Ok(r) => r,
+                        Err(e) => {
+                            events.push(format!(
+                                "(service {}) was unable to place a task: {e}",
+                                rec.name
+                            ));
+                            continue;
+                        }
+                    };
                     if let Some(t) = tasks.first() {
                         events.push(format!(
                             "(service {}) has started 1 tasks: (task {}).",
