@@ -259,11 +259,15 @@ async fn a_crashing_revision_trips_the_breaker_and_rolls_back() {
         .send()
         .await
         .expect("update");
-    let s = wait_for("the rollback to finish", T, || async {
+    let started = Instant::now();
+    let s = loop {
         let s = service(&client, "brk").await;
-        (steady(&s) && s.task_definition() == Some(good.as_str())).then_some(s)
-    })
-    .await;
+        if steady(&s) && s.task_definition() == Some(good.as_str()) {
+            break s;
+        }
+        assert!(started.elapsed() < T, "the rollback did not finish: {s:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let events: Vec<&str> = s.events().iter().filter_map(|e| e.message()).collect();
     assert!(
         events

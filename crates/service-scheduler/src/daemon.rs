@@ -150,7 +150,7 @@ pub(crate) fn plan(input: &Input, deployments: &[Deployment]) -> Plan {
         && distinct.len() == live.len()
         && live
             .iter()
-            .all(|t| is_primary(t) && is_settled(t) && placed(t))
+            .all(|t| is_primary(t) && is_settled(t, input.spec.settle_seconds, input.now) && placed(t))
         && !input
             .tasks
             .iter()

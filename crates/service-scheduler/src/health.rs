@@ -31,10 +31,17 @@ pub fn is_healthy(task: &ObservedTask, grace_seconds: f64, now: f64) -> bool {
             || in_grace(task, grace_seconds, now))
 }
 
-/// Healthy for good: RUNNING and no health check or HEALTHY. A rollout completes only on
-/// these, never on tasks whose checks the grace period is still hiding.
-pub fn is_settled(task: &ObservedTask) -> bool {
-    task.phase == TaskPhase::Running && (!task.has_health_check || task.health == Health::Healthy)
+/// Healthy for good: RUNNING and HEALTHY, or, without a health check, RUNNING for at least
+/// `settle_seconds`. A rollout completes only on these, never on tasks whose checks the
+/// grace period is still hiding.
+pub fn is_settled(task: &ObservedTask, settle_seconds: f64, now: f64) -> bool {
+    task.phase == TaskPhase::Running
+        && if task.has_health_check {
+            task.health == Health::Healthy
+        } else {
+            task.started_at
+                .map_or(settle_seconds <= 0.0, |s| now - s >= settle_seconds)
+        }
 }
 
 /// RUNNING, UNHEALTHY, and past the grace period: to be replaced.

@@ -58,6 +58,7 @@
 //!     maximum_percent: 200,
 //!     circuit_breaker: CircuitBreaker { enable: true, rollback: true },
 //!     health_check_grace_seconds: 0.0,
+//!     settle_seconds: 0.0,
 //! };
 //! let deployments = [Deployment {
 //!     id: "ecs-svc/1".into(),

@@ -36,6 +36,11 @@ pub struct ServiceSpec {
     pub maximum_percent: u32,
     pub circuit_breaker: CircuitBreaker,
     pub health_check_grace_seconds: f64,
+    /// How long a task without health checks must have been RUNNING before it counts
+    /// toward completing a rollout: a container that crashes right after starting must not
+    /// complete a deployment (and so escape the circuit breaker).
+    #[serde(default)]
+    pub settle_seconds: f64,
 }
 
 /// A deployment's `status`.

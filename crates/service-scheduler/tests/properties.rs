@@ -288,7 +288,7 @@ proptest! {
             .filter(|t| t.deployment_id == "new" && is_live(t))
             .collect();
         prop_assert_eq!(primary_live.len(), desired as usize);
-        prop_assert!(primary_live.iter().all(|t| is_settled(t)));
+        prop_assert!(primary_live.iter().all(|t| is_settled(t, world.spec.settle_seconds, world.now)));
         prop_assert_eq!(
             world.deployment("old").map(|d| d.status),
             Some(DeploymentStatus::Inactive)

@@ -349,3 +349,24 @@ fn tasks_still_stopping_count_against_the_maximum() {
     let actions = run(&s, &deps, &tasks);
     assert_eq!(started(&actions), 0, "{actions:?}");
 }
+
+#[test]
+fn a_rollout_completes_only_once_tasks_without_health_checks_have_settled() {
+    // A container that crashes right after starting must not complete the deployment.
+    let mut s = spec(1, 100, 200);
+    s.settle_seconds = 3.0;
+    let deps = [primary("d1")];
+    let mut fresh = task("a", "d1");
+    fresh.started_at = Some(99.0);
+    let early = reconcile(&input(&s, &deps, std::slice::from_ref(&fresh), 100.0));
+    assert!(
+        updated(&early, "d1").is_none_or(|d| d.rollout_state != RolloutState::Completed),
+        "{early:?}"
+    );
+    let later = reconcile(&input(&s, &deps, std::slice::from_ref(&fresh), 102.5));
+    assert_eq!(
+        updated(&later, "d1").map(|d| d.rollout_state),
+        Some(RolloutState::Completed),
+        "{later:?}"
+    );
+}

@@ -17,6 +17,9 @@ use crate::records::{ServiceRec, TaskRec};
 use crate::state::{State, Tx};
 use crate::Ecs;
 
+/// How long a task without health checks must run before it completes a rollout.
+const SETTLE_SECS: f64 = 3.0;
+
 /// Services reconciled in one durable write: one fsync for many, without holding the writer
 /// for long.
 const SERVICES_PER_WRITE: usize = 50;
@@ -143,6 +146,7 @@ impl Ecs {
                 rollback: breaker.rollback,
             },
             health_check_grace_seconds: f64::from(s.health_check_grace_period_seconds.unwrap_or(0)),
+            settle_seconds: SETTLE_SECS,
         };
         let deployments: Vec<sched::Deployment> = list(&s.deployments)
             .iter()

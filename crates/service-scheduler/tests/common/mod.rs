@@ -16,6 +16,7 @@ pub fn spec(desired: u32, min: u32, max: u32) -> ServiceSpec {
         maximum_percent: max,
         circuit_breaker: CircuitBreaker::default(),
         health_check_grace_seconds: 0.0,
+        settle_seconds: 0.0,
     }
 }
 
