@@ -148,9 +148,9 @@ pub(crate) fn plan(input: &Input, deployments: &[Deployment]) -> Plan {
         && total == targets.len()
         && live.len() == targets.len()
         && distinct.len() == live.len()
-        && live
-            .iter()
-            .all(|t| is_primary(t) && is_settled(t, input.spec.settle_seconds, input.now) && placed(t))
+        && live.iter().all(|t| {
+            is_primary(t) && is_settled(t, input.spec.settle_seconds, input.now) && placed(t)
+        })
         && !input
             .tasks
             .iter()

@@ -130,7 +130,9 @@ pub(crate) fn plan(input: &Input, deployments: &[Deployment]) -> Plan {
         && stops.is_empty()
         && total == prim.len()
         && prim.len() == desired
-        && prim.iter().all(|t| is_settled(t, input.spec.settle_seconds, input.now))
+        && prim
+            .iter()
+            .all(|t| is_settled(t, input.spec.settle_seconds, input.now))
         && !input.tasks.iter().any(|t| {
             t.phase == TaskPhase::Stopping && Some(t.deployment_id.as_str()) != primary_id
         });
