@@ -378,7 +378,18 @@ impl Agent {
                 }
             };
             for entry in answer["tasks"].as_array().into_iter().flatten() {
-                self.dispatch(&cluster, entry, &mut tasks);
+                self.dispatch(&cluster, &arn, entry, &mut tasks);
+            }
+            if after == 0 {
+                // The first answer lists every task the control plane has for this instance:
+                // containers of any other task this agent ran as this instance are orphans.
+                let delivered: std::collections::HashSet<&str> = answer["tasks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t["taskArn"].as_str())
+                    .collect();
+                self.remove_orphans(&arn, &delivered, &tasks).await;
             }
             if let Some(seq) = answer["seq"].as_u64() {
                 if seq > after {
@@ -389,6 +400,57 @@ impl Agent {
                 }
             }
             tasks.retain(|_, (_, h)| !h.is_finished());
+        }
+    }
+
+    /// Stops and removes containers this agent made as `instance` for tasks the control plane
+    /// no longer has for it.
+    async fn remove_orphans(
+        &self,
+        instance: &str,
+        delivered: &std::collections::HashSet<&str>,
+        running: &HashMap<String, (watch::Sender<Desired>, JoinHandle<()>)>,
+    ) {
+        let Ok(found) = self
+            .shared
+            .runtime
+            .list(cc::LABEL_OWNER, &self.shared.owner)
+            .await
+        else {
+            return;
+        };
+        // Containers of an identity this agent no longer has (its old instance was
+        // deregistered) are orphans too.
+        let current: Vec<String> = self
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clusters
+            .values()
+            .map(|m| m.instance_arn.clone())
+            .collect();
+        for c in found {
+            let Some(ran_as) = c.labels.get(cc::LABEL_INSTANCE) else {
+                continue;
+            };
+            if ran_as != instance && current.contains(ran_as) {
+                continue;
+            }
+            let Some(task) = c.labels.get(cc::LABEL_TASK) else {
+                continue;
+            };
+            if delivered.contains(task.as_str()) || running.contains_key(task) {
+                continue;
+            }
+            tracing::info!(%task, container = %c.id, "removing a container of a task the control plane no longer has");
+            if c.running {
+                let _ = self
+                    .shared
+                    .runtime
+                    .stop(&c.id, self.shared.cfg.stop_timeout_secs)
+                    .await;
+            }
+            let _ = self.shared.runtime.remove(&c.id).await;
         }
     }
 
@@ -411,6 +473,7 @@ impl Agent {
     fn dispatch(
         &self,
         cluster: &str,
+        instance: &str,
         entry: &Value,
         tasks: &mut HashMap<String, (watch::Sender<Desired>, JoinHandle<()>)>,
     ) {
@@ -446,6 +509,7 @@ impl Agent {
             .unwrap_or_else(|| cluster.to_owned());
         let assignment = Assignment {
             cluster,
+            instance: instance.to_owned(),
             task,
             definition,
         };

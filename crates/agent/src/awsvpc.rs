@@ -25,6 +25,7 @@ pub(crate) async fn pause_container(r: &Runner) -> Result<(String, Option<String
                 cc::PAUSE_CONTAINER.to_owned(),
             );
             labels.insert(cc::LABEL_OWNER.to_owned(), shared.owner.clone());
+            labels.insert(cc::LABEL_INSTANCE.to_owned(), r.a.instance.clone());
             labels.insert(
                 cc::LABEL_CLUSTER.to_owned(),
                 r.a.task.cluster_arn.clone().unwrap_or_default(),

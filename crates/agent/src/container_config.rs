@@ -21,6 +21,8 @@ pub const LABEL_REVISION: &str = "com.amazonaws.ecs.task-definition-version";
 /// Berth's: which agent (container instance) owns the container, and its metadata token.
 pub const LABEL_OWNER: &str = "berth.owner";
 pub const LABEL_TOKEN: &str = "berth.metadata-token";
+/// The container instance (ARN) the agent ran the task as.
+pub const LABEL_INSTANCE: &str = "berth.container-instance";
 /// The task's network-namespace holder (awsvpc).
 pub const PAUSE_CONTAINER: &str = "~internal~ecs~pause";
 
@@ -53,6 +55,7 @@ pub struct Context<'a> {
     pub task: &'a Task,
     pub definition: &'a TaskDefinition,
     pub owner: &'a str,
+    pub instance: &'a str,
     pub network: Network,
     pub metadata_base: Option<String>,
     pub token: &'a str,
@@ -184,6 +187,7 @@ pub fn create_body(c: &ContainerDefinition, ctx: &Context<'_>) -> ContainerCreat
     );
     labels.insert(LABEL_REVISION.into(), ctx.definition.revision.to_string());
     labels.insert(LABEL_OWNER.into(), ctx.owner.to_owned());
+    labels.insert(LABEL_INSTANCE.into(), ctx.instance.to_owned());
     labels.insert(LABEL_TOKEN.into(), ctx.token.to_owned());
 
     let command = ov

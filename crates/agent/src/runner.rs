@@ -28,6 +28,8 @@ pub enum Desired {
 #[derive(Clone, Debug)]
 pub struct Assignment {
     pub cluster: String,
+    /// The container instance (ARN) the task was delivered to.
+    pub instance: String,
     pub task: Task,
     pub definition: TaskDefinition,
 }
@@ -502,6 +504,7 @@ impl Runner {
                 task: &self.a.task,
                 definition: &self.a.definition,
                 owner: &self.shared.owner,
+                instance: &self.a.instance,
                 network: self.network.clone(),
                 metadata_base,
                 token: &self.slots[idx].token,

@@ -36,6 +36,7 @@ fn shared(fake: Arc<FakeRuntime>) -> (Arc<Shared>, mpsc::UnboundedReceiver<Repor
 fn assignment(containers: Value) -> Assignment {
     Assignment {
         cluster: "arn:aws:ecs:us-east-1:000000000000:cluster/c".into(),
+        instance: "arn:aws:ecs:us-east-1:000000000000:container-instance/c/i1".into(),
         task: serde_json::from_value(json!({
             "taskArn": "arn:aws:ecs:us-east-1:000000000000:task/c/t1",
             "clusterArn": "arn:aws:ecs:us-east-1:000000000000:cluster/c",

@@ -453,3 +453,100 @@ async fn daemon_follows_hosts_and_draining_moves_service_tasks() {
         "standalone tasks keep running on a draining host"
     );
 }
+
+/// An agent that comes back after its instance was deregistered (with force, while it was
+/// down) registers anew and removes the containers of the tasks it no longer has: no
+/// orphans.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_returning_agent_removes_orphaned_containers() {
+    let (berth, client) = control_plane(&["--no-agent"]).await;
+    let mut agent = AgentProcess::start(&berth.endpoint(), "us-east-1a");
+    let first = docker::wait_instance(&client, CLUSTER).await;
+    client
+        .register_task_definition()
+        .family("orphan")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("main")
+                .image(IMAGE)
+                .memory(16)
+                .set_command(Some(vec!["sleep".into(), "600".into()]))
+                .stop_timeout(1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register");
+    let out = client
+        .run_task()
+        .cluster(CLUSTER)
+        .task_definition("orphan")
+        .send()
+        .await
+        .expect("RunTask");
+    let arn = out.tasks()[0].task_arn().expect("arn").to_owned();
+    let running = wait_status(&client, CLUSTER, &arn, "RUNNING", T).await;
+    let id = running.containers()[0].runtime_id().expect("id").to_owned();
+    agent.kill9();
+    client
+        .deregister_container_instance()
+        .cluster(CLUSTER)
+        .container_instance(&first)
+        .force(true)
+        .send()
+        .await
+        .expect("deregister");
+    let runtime = docker::image().await;
+    use berth_agent::runtime::Runtime;
+    assert!(
+        runtime.inspect(&id).await.expect("inspect").running,
+        "still running while the agent is away"
+    );
+    // The same agent (same data dir) comes back.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args([
+            "agent",
+            "--endpoint",
+            &berth.endpoint(),
+            "--cluster",
+            CLUSTER,
+        ])
+        .args(["--availability-zone", "us-east-1a", "--metadata-port", "0"])
+        .args(["--pull-behavior", "prefer-cached", "--stop-timeout", "1"])
+        .args([
+            "--access-key",
+            "test",
+            "--secret-key",
+            "test",
+            "--region",
+            "us-east-1",
+        ])
+        .arg("--data-dir")
+        .arg(agent.dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("restarting berth agent");
+    agent.child = child;
+    wait_for("a new instance", T, || async {
+        let out = client
+            .list_container_instances()
+            .cluster(CLUSTER)
+            .send()
+            .await
+            .ok()?;
+        out.container_instance_arns()
+            .iter()
+            .any(|a| *a != first)
+            .then_some(())
+    })
+    .await;
+    wait_for("the orphaned container to be removed", T, || async {
+        match runtime.inspect(&id).await {
+            Err(_) => Some(()),
+            Ok(o) => (!o.running).then_some(()),
+        }
+    })
+    .await;
+}

@@ -69,6 +69,7 @@ fn build(network: Network) -> ContainerCreateBody {
         task: &task,
         definition: &def,
         owner: "owner-1",
+        instance: "arn:aws:ecs:us-east-1:000000000000:container-instance/c/i1",
         network,
         metadata_base: Some("http://172.17.0.1:51679".into()),
         token: "tok",
@@ -157,6 +158,10 @@ fn linux_parameters_volumes_labels_and_health() {
     assert_eq!(labels[LABEL_FAMILY], "web");
     assert_eq!(labels[LABEL_REVISION], "3");
     assert_eq!(labels[LABEL_OWNER], "owner-1");
+    assert_eq!(
+        labels[LABEL_INSTANCE],
+        "arn:aws:ecs:us-east-1:000000000000:container-instance/c/i1"
+    );
     assert_eq!(labels["team"], "x");
     let host = body.host_config.clone().unwrap_or_default();
     assert_eq!(host.init, Some(true));
