@@ -47,9 +47,9 @@ pub struct AgentArgs {
     /// Port of the task metadata endpoint (on each Docker network gateway); 0 picks one.
     #[arg(long, env = "BERTH_METADATA_PORT", default_value_t = 51679)]
     pub metadata_port: u16,
-    /// Seconds between SIGTERM and SIGKILL for containers without a stopTimeout.
-    #[arg(long, env = "ECS_CONTAINER_STOP_TIMEOUT", default_value_t = 30)]
-    pub stop_timeout: i64,
+    /// Between SIGTERM and SIGKILL for containers without a stopTimeout (`30`, `30s`, `2m`).
+    #[arg(long, env = "ECS_CONTAINER_STOP_TIMEOUT", default_value = "30", value_parser = crate::agent_config::duration_secs)]
+    pub stop_timeout: u64,
     /// Seconds a stopped task's containers are kept before removal.
     #[arg(
         long,
@@ -57,9 +57,17 @@ pub struct AgentArgs {
         default_value_t = 10800
     )]
     pub task_cleanup: u64,
-    /// Seconds an image the agent pulled may go unused before it is removed; 0 keeps them.
-    #[arg(long, env = "ECS_IMAGE_MINIMUM_CLEANUP_AGE", default_value_t = 3600)]
+    /// How long an image the agent pulled may go unused before it is removed (`1h`); 0
+    /// keeps them.
+    #[arg(long, env = "ECS_IMAGE_MINIMUM_CLEANUP_AGE", default_value = "1h", value_parser = crate::agent_config::duration_secs)]
     pub image_cleanup: u64,
+    /// Custom attributes as a JSON object (as ECS_INSTANCE_ATTRIBUTES).
+    #[arg(long, env = "ECS_INSTANCE_ATTRIBUTES")]
+    pub instance_attributes: Option<String>,
+    /// A config file of KEY=VALUE lines as ECS's /etc/ecs/ecs.config (ECS_CLUSTER=…, …);
+    /// flags and the environment take precedence over it.
+    #[arg(long, env = "BERTH_AGENT_CONFIG")]
+    pub config: Option<PathBuf>,
     /// The Docker network awsvpc tasks get their addresses on.
     #[arg(long, default_value = "berth-tasks")]
     pub task_network: String,
@@ -103,7 +111,13 @@ impl AgentArgs {
         })?;
         cfg.max_concurrent_pulls = self.max_concurrent_pulls;
         cfg.metadata_port = self.metadata_port;
-        cfg.stop_timeout_secs = self.stop_timeout;
+        cfg.stop_timeout_secs = i64::try_from(self.stop_timeout).unwrap_or(i64::MAX);
+        if let Some(json) = &self.instance_attributes {
+            for (k, v) in crate::agent_config::instance_attributes(json)? {
+                cfg.attributes.retain(|(n, _)| *n != k);
+                cfg.attributes.push((k, v));
+            }
+        }
         cfg.task_cleanup_secs = self.task_cleanup;
         cfg.task_network = self.task_network.clone();
         cfg.fargate = self.fargate;

@@ -1,6 +1,7 @@
 //! `berth`: the one binary. Parses the command line and hands over to the library crates.
 
 mod agent_cmd;
+mod agent_config;
 mod bench;
 mod cli;
 mod explain;
@@ -10,6 +11,11 @@ use anyhow::Result;
 use clap::Parser;
 
 fn main() -> Result<()> {
+    // `berth agent --config FILE`: the file's settings become environment defaults first.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = agent_config::config_path(&args) {
+        agent_config::load(&path)?;
+    }
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
