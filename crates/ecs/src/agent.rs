@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EcsError, Result};
 use crate::ops::container_instances::find;
-use crate::records::ContainerInstanceRec;
+use crate::records::{ContainerInstanceRec, TaskRec};
 use crate::Ecs;
 
 /// Called with a container instance id whenever its agent has something new to learn.
@@ -207,13 +207,18 @@ impl Ecs {
                 EcsError::invalid("The referenced container instance was not found.")
             })?;
             let mut tasks = Vec::new();
-            for (task_id, _) in state.instance_tasks.get(instance_id).into_iter().flatten() {
+            let after = (after_seq.saturating_add(1), String::new());
+            let changed = state
+                .instance_tasks
+                .get(instance_id)
+                .filter(|_| after_seq < u64::MAX)
+                .map(|set| set.range(after..))
+                .into_iter()
+                .flatten();
+            for (_, task_id) in changed {
                 let Some(t) = state.tasks.get(task_id) else {
                     continue;
                 };
-                if t.seq <= after_seq {
-                    continue;
-                }
                 let td = t
                     .task
                     .task_definition_arn
@@ -229,7 +234,7 @@ impl Ecs {
                     task_definition: td,
                 });
             }
-            tasks.sort_by_key(|t| t.seq);
+            // In sequence order already (the index is ordered by it).
             Ok(PollResponse {
                 seq: inst.seq.max(after_seq),
                 tasks,
@@ -249,11 +254,10 @@ impl Ecs {
                 .get(&id)
                 .into_iter()
                 .flatten()
-                .filter_map(|(task_id, _)| tx.state.tasks.get(task_id))
-                .filter(|t| {
-                    t.seq <= req.seen_seq && !req.known_task_arns.iter().any(|a| a == t.arn())
-                })
-                .cloned()
+                .take_while(|(seq, _)| *seq <= req.seen_seq)
+                .filter_map(|(_, task_id)| tx.state.tasks.get(task_id))
+                .filter(|t| !req.known_task_arns.iter().any(|a| a == t.arn()))
+                .map(|t| TaskRec::clone(t))
                 .collect();
             let mut arns = Vec::new();
             for mut t in lost {

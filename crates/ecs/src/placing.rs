@@ -40,9 +40,9 @@ pub(crate) fn candidate(state: &State, rec: &ContainerInstanceRec, connected: bo
     c.used_udp_ports = remaining_ports(i, "PORTS_UDP").collect();
     c.running_tasks_count = i64::from(state.task_counts(&rec.id).running);
     c.task_groups = state
-        .instance_tasks
+        .instance_groups
         .get(&rec.id)
-        .map(|t| t.values().cloned().collect())
+        .map(|g| g.iter().map(|(g, n)| (g.clone(), *n)).collect())
         .unwrap_or_default();
     c
 }

@@ -183,7 +183,15 @@ record!(
         if let Some(o) = old.filter(|o| o.reservation.is_some()) {
             if let Some(i) = &o.instance {
                 if let Some(set) = s.instance_tasks.get_mut(i) {
-                    set.remove(&o.id);
+                    set.remove(&(o.seq, o.id.clone()));
+                }
+                if let Some(groups) = s.instance_groups.get_mut(i) {
+                    match groups.get_mut(o.group()) {
+                        Some(n) if *n > 1 => *n -= 1,
+                        _ => {
+                            groups.remove(o.group());
+                        }
+                    }
                 }
                 s.instance_counts
                     .entry(i.clone())
@@ -219,7 +227,14 @@ record!(
                 s.instance_tasks
                     .entry(i.clone())
                     .or_default()
-                    .insert(n.id.clone(), n.group().to_owned());
+                    .insert((n.seq, n.id.clone()));
+                let groups = s.instance_groups.entry(i.clone()).or_default();
+                match groups.get_mut(n.group()) {
+                    Some(c) => *c += 1,
+                    None => {
+                        groups.insert(n.group().to_owned(), 1);
+                    }
+                }
                 s.instance_counts
                     .entry(i.clone())
                     .or_default()

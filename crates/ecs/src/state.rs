@@ -24,8 +24,20 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::error::{EcsError, Result};
 use crate::records::*;
 
-/// A table of records by store key; cloning is O(1).
-pub type Table<T> = imbl::OrdMap<String, T>;
+/// A table of records by store key; cloning is O(1). Records are shared (`Arc`), so the
+/// copy-on-write of a persistent-map node copies pointers, not whole records.
+pub type Table<T> = imbl::OrdMap<String, Arc<T>>;
+
+/// An owned copy of a shared record, to change and put back.
+pub trait Owned<T> {
+    fn owned(self) -> Option<T>;
+}
+
+impl<T: Clone> Owned<T> for Option<&Arc<T>> {
+    fn owned(self) -> Option<T> {
+        self.map(|r| T::clone(r))
+    }
+}
 
 /// Everything the control plane knows, keyed as in the store.
 #[derive(Default, Clone)]
@@ -39,8 +51,12 @@ pub struct State {
     pub tasks: Table<TaskRec>,
     pub client_tokens: Table<ClientTokenRec>,
     pub services: Table<ServiceRec>,
-    /// Index: container instance id → (task id → task group) of the tasks placed on it.
-    pub instance_tasks: imbl::OrdMap<String, imbl::OrdMap<String, String>>,
+    /// Index: container instance id → (assignment sequence number, task id) of the tasks
+    /// placed on it, so that a poll finds the changes after a sequence number directly.
+    pub instance_tasks: imbl::OrdMap<String, imbl::OrdSet<(u64, String)>>,
+    /// Index: container instance id → (task group → how many of the instance's tasks are in
+    /// it), for placement candidates.
+    pub instance_groups: imbl::OrdMap<String, imbl::OrdMap<String, usize>>,
     /// Index: container instance id → its pending and running task counts.
     pub instance_counts: imbl::OrdMap<String, TaskCounts>,
     /// Index: cluster name → its FARGATE tasks' pending and running counts (they run on
@@ -72,32 +88,64 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
 
 type Apply = Box<dyn FnOnce(&mut State) + Send>;
 
+/// A record's encoding, deferred to the committing leader (outside the writer lock).
+type Encode = Box<dyn FnOnce() -> serde_json::Result<Vec<u8>> + Send>;
+
+/// A staged change; a put is encoded only when its batch is committed, and only if no later
+/// change of the same batch replaces it.
+enum Pending {
+    Put {
+        kind: &'static str,
+        key: String,
+        encode: Encode,
+    },
+    Delete {
+        kind: &'static str,
+        key: String,
+    },
+}
+
+impl Pending {
+    fn id(&self) -> (&'static str, &str) {
+        match self {
+            Pending::Put { kind, key, .. } | Pending::Delete { kind, key } => (kind, key),
+        }
+    }
+}
+
 /// The records one write stages; nothing is visible until the batch is committed.
 pub struct Tx<'a> {
     pub state: &'a State,
-    ops: Vec<Op>,
+    ops: Vec<Pending>,
     applies: Vec<Apply>,
 }
 
 impl Tx<'_> {
     pub fn put<R: Record>(&mut self, rec: R) -> Result<()> {
         let key = rec.key();
-        let value = serde_json::to_vec(&rec)
-            .map_err(|e| EcsError::Server(format!("could not encode {}: {e}", R::KIND)))?;
-        self.ops.push(Op::put(R::KIND, &key, value));
+        let rec = Arc::new(rec);
+        let stored = rec.clone();
+        self.ops.push(Pending::Put {
+            kind: R::KIND,
+            key: key.clone(),
+            encode: Box::new(move || serde_json::to_vec(&*stored)),
+        });
         self.applies.push(Box::new(move |s: &mut State| {
             let old = R::table_mut(s).insert(key, rec.clone());
-            R::index(s, old.as_ref(), Some(&rec));
+            R::index(s, old.as_deref(), Some(&rec));
         }));
         Ok(())
     }
 
     pub fn delete<R: Record>(&mut self, key: &str) {
-        self.ops.push(Op::delete(R::KIND, key));
+        self.ops.push(Pending::Delete {
+            kind: R::KIND,
+            key: key.to_owned(),
+        });
         let key = key.to_owned();
         self.applies.push(Box::new(move |s: &mut State| {
             let old = R::table_mut(s).remove(&key);
-            R::index(s, old.as_ref(), None);
+            R::index(s, old.as_deref(), None);
         }));
     }
 }
@@ -105,7 +153,7 @@ impl Tx<'_> {
 /// The writer side: the working state and the batch being filled.
 struct Writer {
     working: State,
-    pending: Vec<Op>,
+    pending: Vec<Pending>,
     /// Sequence number of the batch being filled.
     open_batch: u64,
 }
@@ -252,9 +300,14 @@ impl Db {
             w.open_batch += 1;
             (std::mem::take(&mut w.pending), w.working.clone(), batch)
         };
-        match self.store.commit(ops) {
+        match encode(ops).and_then(|ops| self.store.commit(ops).map_err(|e| e.to_string())) {
             Ok(()) => {
-                *self.visible.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snapshot);
+                let previous = std::mem::replace(
+                    &mut *self.visible.write().unwrap_or_else(|p| p.into_inner()),
+                    Arc::new(snapshot),
+                );
+                // Freeing what only the previous snapshot held happens outside the lock.
+                drop(previous);
                 Ok(batch)
             }
             Err(e) => {
@@ -276,6 +329,42 @@ impl Db {
     }
 }
 
+/// The store ops of a batch: the last change of each record only (the batch is one atomic
+/// transaction, so earlier versions would be overwritten within it anyway), encoded.
+fn encode(pending: Vec<Pending>) -> std::result::Result<Vec<Op>, String> {
+    let mut last = std::collections::HashMap::with_capacity(pending.len());
+    for (i, p) in pending.iter().enumerate() {
+        last.insert(p.id(), i);
+    }
+    let keep: Vec<bool> = pending
+        .iter()
+        .enumerate()
+        .map(|(i, p)| last.get(&p.id()) == Some(&i))
+        .collect();
+    drop(last);
+    let mut ops = Vec::with_capacity(keep.iter().filter(|k| **k).count());
+    for (p, keep) in pending.into_iter().zip(keep) {
+        if !keep {
+            continue;
+        }
+        ops.push(match p {
+            Pending::Put { kind, key, encode } => {
+                let value = encode().map_err(|e| format!("could not encode {kind}: {e}"))?;
+                Op::Put {
+                    kind: kind.to_owned(),
+                    key,
+                    value,
+                }
+            }
+            Pending::Delete { kind, key } => Op::Delete {
+                kind: kind.to_owned(),
+                key,
+            },
+        });
+    }
+    Ok(ops)
+}
+
 fn load<R: Record>(store: &dyn Store, state: &mut State) -> Result<()> {
     for (key, bytes) in store.load(R::KIND)? {
         let rec: R = serde_json::from_slice(&bytes).map_err(|e| {
@@ -285,7 +374,7 @@ fn load<R: Record>(store: &dyn Store, state: &mut State) -> Result<()> {
             ))
         })?;
         R::index(state, None, Some(&rec));
-        R::table_mut(state).insert(key, rec);
+        R::table_mut(state).insert(key, Arc::new(rec));
     }
     Ok(())
 }
@@ -344,6 +433,44 @@ mod tests {
         .expect("write");
         assert!(db.read(|s| s.clusters.contains_key("kept")));
         assert_eq!(store.load("cluster").expect("load").len(), 1);
+    }
+
+    #[test]
+    fn a_batch_stores_the_last_change_of_each_record() {
+        let pending = vec![
+            Pending::Put {
+                kind: "cluster",
+                key: "a".into(),
+                encode: Box::new(|| Ok(b"1".to_vec())),
+            },
+            Pending::Put {
+                kind: "cluster",
+                key: "b".into(),
+                encode: Box::new(|| Ok(b"x".to_vec())),
+            },
+            Pending::Put {
+                kind: "cluster",
+                key: "a".into(),
+                encode: Box::new(|| Ok(b"2".to_vec())),
+            },
+            Pending::Delete {
+                kind: "cluster",
+                key: "b".into(),
+            },
+            Pending::Put {
+                kind: "task",
+                key: "a".into(),
+                encode: Box::new(|| Ok(b"t".to_vec())),
+            },
+        ];
+        assert_eq!(
+            encode(pending).expect("encode"),
+            vec![
+                Op::put("cluster", "a", b"2".to_vec()),
+                Op::delete("cluster", "b"),
+                Op::put("task", "a", b"t".to_vec()),
+            ]
+        );
     }
 
     #[test]

@@ -29,17 +29,14 @@ fn cluster() -> Vec<Candidate> {
             .with_attribute("ecs.os-type", Some("linux"));
             c.ec2_instance_id = Some(format!("i-{i:017x}"));
             c.used_tcp_ports = [22, 2375, 2376, 51678, 51679].into_iter().collect();
-            c.task_groups = (0..i % 6)
-                .map(|j| {
-                    if j % 2 == 0 {
-                        "service:api"
-                    } else {
-                        "family:batch"
-                    }
-                    .to_owned()
-                })
-                .collect();
-            c.running_tasks_count = i64::try_from(c.task_groups.len()).unwrap_or(0);
+            for j in 0..i % 6 {
+                c.add_task_group(if j % 2 == 0 {
+                    "service:api"
+                } else {
+                    "family:batch"
+                });
+            }
+            c.running_tasks_count = i64::try_from(i % 6).unwrap_or(0);
             c.agent_connected = i % 97 != 0;
             c
         })

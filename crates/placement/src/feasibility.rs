@@ -163,7 +163,7 @@ pub(crate) fn check_with(
     if taken(&demand.udp_ports, &c.used_udp_ports) {
         return Err(Reason::UdpPorts);
     }
-    if policy.distinct_instance() && (placed > 0 || c.task_groups.contains(&demand.group)) {
+    if policy.distinct_instance() && (placed > 0 || c.task_groups.contains_key(&demand.group)) {
         return Err(Reason::DistinctInstance);
     }
     let view = View {
@@ -217,13 +217,12 @@ impl Subject for View<'_> {
         self.c.running_tasks_count + i64::from(self.placed)
     }
     fn task_groups(&self) -> Vec<&str> {
-        let extra = std::iter::repeat_n(self.group, self.placed as usize);
-        self.c
-            .task_groups
-            .iter()
-            .map(String::as_str)
-            .chain(extra)
-            .collect()
+        // Each group once: a query only asks whether the instance has one of the group.
+        let mut groups: Vec<&str> = self.c.task_groups.keys().map(String::as_str).collect();
+        if self.placed > 0 && !self.c.task_groups.contains_key(self.group) {
+            groups.push(self.group);
+        }
+        groups
     }
 }
 
@@ -345,13 +344,13 @@ mod tests {
     fn distinct_instance() {
         let p = none().with_constraint(Constraint::DistinctInstance);
         let mut c = inst();
-        c.task_groups.push("family:other".into());
+        c.add_task_group("family:other");
         assert_eq!(check(&c, &demand(), &p), Ok(()));
         assert_eq!(
             check_with(&c, 1, &demand(), &p),
             Err(Reason::DistinctInstance)
         );
-        c.task_groups.push("family:web".into());
+        c.add_task_group("family:web");
         assert_eq!(check(&c, &demand(), &p), Err(Reason::DistinctInstance));
         // Without the constraint, sharing is fine.
         assert_eq!(check(&c, &demand(), &none()), Ok(()));

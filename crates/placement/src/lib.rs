@@ -85,7 +85,7 @@
 //!     Candidate::new(arn, 2048, mem).with_attribute("ecs.availability-zone", Some(az))
 //! };
 //! let mut busy = zone("ci/c", "us-east-1b", 8192);
-//! busy.task_groups.push("family:web".into()); // one task of the group runs in 1b
+//! busy.add_task_group("family:web"); // one task of the group runs in 1b
 //! let cluster = [zone("ci/a", "us-east-1a", 4096), zone("ci/b", "us-east-1b", 1024), busy];
 //!
 //! let policy = validate(

@@ -63,7 +63,7 @@ impl fmt::Display for InstanceStatus {
 /// The caller fills this from its state: `remaining_*` from the instance's
 /// `remainingResources` (`CPU`, `MEMORY`), `used_*_ports` from its `PORTS`
 /// and `PORTS_UDP` remaining-resource string sets (the agent's reserved ports
-/// plus the host ports of tasks on it), `task_groups` with one entry per task
+/// plus the host ports of tasks on it), `task_groups` counting per group the tasks
 /// whose *desired* status is `RUNNING` (ECS looks at the desired status, so a
 /// task being stopped no longer counts).
 #[derive(Debug, Clone, PartialEq)]
@@ -92,8 +92,8 @@ pub struct Candidate {
     pub used_udp_ports: BTreeSet<u16>,
     /// Tasks in the `RUNNING` state (the `runningTasksCount` query subject).
     pub running_tasks_count: i64,
-    /// The group of every task on the instance, repeats allowed.
-    pub task_groups: Vec<String>,
+    /// How many tasks of each group are on the instance (groups with none are absent).
+    pub task_groups: BTreeMap<String, usize>,
 }
 
 impl Candidate {
@@ -113,7 +113,7 @@ impl Candidate {
             used_tcp_ports: BTreeSet::new(),
             used_udp_ports: BTreeSet::new(),
             running_tasks_count: 0,
-            task_groups: Vec::new(),
+            task_groups: BTreeMap::new(),
         }
     }
 
@@ -134,7 +134,17 @@ impl Candidate {
 
     /// How many of its tasks are in `group`.
     pub fn group_count(&self, group: &str) -> usize {
-        self.task_groups.iter().filter(|g| *g == group).count()
+        self.task_groups.get(group).copied().unwrap_or(0)
+    }
+
+    /// Counts one more task of `group` on this instance.
+    pub fn add_task_group(&mut self, group: &str) {
+        match self.task_groups.get_mut(group) {
+            Some(n) => *n += 1,
+            None => {
+                self.task_groups.insert(group.to_owned(), 1);
+            }
+        }
     }
 
     /// Records one task of `demand` on this instance: takes its CPU, memory
@@ -147,7 +157,7 @@ impl Candidate {
         self.used_tcp_ports.extend(demand.tcp_ports.iter().copied());
         self.used_udp_ports.extend(demand.udp_ports.iter().copied());
         self.running_tasks_count += 1;
-        self.task_groups.push(demand.group.clone());
+        self.add_task_group(&demand.group);
     }
 }
 
@@ -173,6 +183,6 @@ impl berth_query::Subject for Candidate {
         self.running_tasks_count
     }
     fn task_groups(&self) -> Vec<&str> {
-        self.task_groups.iter().map(String::as_str).collect()
+        self.task_groups.keys().map(String::as_str).collect()
     }
 }

@@ -194,9 +194,10 @@ mod tests {
 
     fn cands() -> Vec<Candidate> {
         let mut a = Candidate::new("a", 1000, 1000).with_attribute("zone", Some("z1"));
-        a.task_groups = vec!["g".into(), "g".into()];
+        a.add_task_group("g");
+        a.add_task_group("g");
         let mut b = Candidate::new("b", 500, 3000).with_attribute("zone", Some("z1"));
-        b.task_groups = vec!["other".into()];
+        b.add_task_group("other");
         let c = Candidate::new("c", 800, 800).with_attribute("zone", Some("z2"));
         let d = Candidate::new("d", 900, 100);
         vec![a, b, c, d]

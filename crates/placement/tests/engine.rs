@@ -89,9 +89,11 @@ fn spread_instance_id_places_one_per_instance() {
 #[test]
 fn spread_counts_only_the_tasks_of_the_group() {
     let mut a = inst("a", 4096, 8192);
-    a.task_groups = vec!["family:db".into(); 5];
+    for _ in 0..5 {
+        a.add_task_group("family:db");
+    }
     let mut b = inst("b", 4096, 8192);
-    b.task_groups = vec!["family:web".into()];
+    b.add_task_group("family:web");
     let req = Request::new(
         web(1, 1),
         Policy::default().with_strategy(spread("instanceId")),
@@ -219,7 +221,7 @@ fn distinct_instance_places_each_task_on_a_different_instance() {
 #[test]
 fn distinct_instance_counts_tasks_already_running() {
     let mut a = inst("a", 4096, 8192);
-    a.task_groups.push("family:web".into());
+    a.add_task_group("family:web");
     let b = inst("b", 4096, 8192);
     let policy = Policy::default().with_constraint(Constraint::DistinctInstance);
     let req = Request::new(web(1, 1), policy, 1);
@@ -261,7 +263,7 @@ fn member_of_instance_type_example() {
 fn member_of_task_group_example() {
     // The guide: place tasks on instances with tasks of the `databases` group.
     let mut db = inst("db", 4096, 8192);
-    db.task_groups.push("databases".into());
+    db.add_task_group("databases");
     let other = inst("other", 4096, 8192);
     let policy = Policy::default()
         .with_constraint(Constraint::member_of("task:group == databases").expect("parse"));

@@ -43,11 +43,10 @@ fn candidate(i: usize) -> impl Strategy<Value = Candidate> {
                 if let Some(t) = ty {
                     c = c.with_attribute("ecs.instance-type", Some(TYPES[t]));
                 }
-                c.task_groups = groups
-                    .into_iter()
-                    .map(|g| if g { "g" } else { "h" }.to_owned())
-                    .collect();
-                c.running_tasks_count = i64::try_from(c.task_groups.len()).unwrap_or(0);
+                for g in &groups {
+                    c.add_task_group(if *g { "g" } else { "h" });
+                }
+                c.running_tasks_count = i64::try_from(groups.len()).unwrap_or(0);
                 if !active {
                     c.status = InstanceStatus::Draining;
                 }
@@ -170,7 +169,8 @@ proptest! {
                 prop_assert!(after.remaining_memory >= 0);
             }
             let tcp: Vec<_> = after.used_tcp_ports.iter().collect();
-            let added = after.task_groups.len() - before.task_groups.len();
+            let tasks = |c: &Candidate| c.task_groups.values().sum::<usize>();
+            let added = tasks(after) - tasks(before);
             if added > 0 {
                 for port in &req.demand.tcp_ports {
                     prop_assert!(!before.used_tcp_ports.contains(port), "{:?}", tcp);

@@ -43,9 +43,16 @@ pub async fn register(endpoint: Endpoint, spec: &Spec) -> Result<String> {
         .ok_or_else(|| anyhow!("RegisterContainerInstance answered no ARN"))
 }
 
+/// Reports one instance sends at once: a real agent reports each task's progress on its
+/// own, so a busy instance's reports overlap (and share the control plane's group commit)
+/// instead of waiting for each other's fsync.
+const REPORTS_IN_FLIGHT: usize = 16;
+
 /// Polls for the instance's tasks and reports them, forever.
 pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<Stats>) {
-    let mut client = Client::new(endpoint);
+    let mut client = Client::new(endpoint.clone());
+    // Connections for reports, opened when first needed and kept.
+    let mut idle: Vec<Client> = Vec::new();
     let mut after = 0u64;
     // What this agent last reported per task.
     let mut reported: HashMap<String, &'static str> = HashMap::new();
@@ -64,6 +71,7 @@ pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<St
                 continue;
             }
         };
+        let mut in_flight = tokio::task::JoinSet::new();
         for t in resp["tasks"].as_array().into_iter().flatten() {
             let Some(task_arn) = t["taskArn"].as_str() else {
                 continue;
@@ -89,23 +97,48 @@ pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<St
                 })
                 .collect();
             let report = json!({"cluster": cluster, "task": task_arn, "status": want, "containers": containers});
-            match client.ecs("SubmitTaskStateChange", &report).await {
-                Ok(_) => {
-                    if want == "RUNNING" {
-                        stats.running_reports.fetch_add(1, Ordering::Relaxed);
-                        reported.insert(task_arn.to_owned(), want);
-                    } else {
-                        stats.stopped_reports.fetch_add(1, Ordering::Relaxed);
-                        reported.remove(task_arn);
-                    }
-                }
-                Err(_) => {
-                    stats.errors.fetch_add(1, Ordering::Relaxed);
+            if in_flight.len() >= REPORTS_IN_FLIGHT {
+                if let Some(done) = in_flight.join_next().await {
+                    settle(done, &mut idle, &mut reported, &stats);
                 }
             }
+            let mut c = idle.pop().unwrap_or_else(|| Client::new(endpoint.clone()));
+            let task_arn = task_arn.to_owned();
+            in_flight.spawn(async move {
+                let ok = c.ecs("SubmitTaskStateChange", &report).await.is_ok();
+                (c, task_arn, want, ok)
+            });
+        }
+        while let Some(done) = in_flight.join_next().await {
+            settle(done, &mut idle, &mut reported, &stats);
         }
         if let Some(seq) = resp["seq"].as_u64() {
             after = after.max(seq);
         }
+    }
+}
+
+type Sent = (Client, String, &'static str, bool);
+
+/// Counts a finished report and returns its connection to the idle ones.
+fn settle(
+    done: std::result::Result<Sent, tokio::task::JoinError>,
+    idle: &mut Vec<Client>,
+    reported: &mut HashMap<String, &'static str>,
+    stats: &Stats,
+) {
+    let Ok((c, task_arn, want, ok)) = done else {
+        stats.errors.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    idle.push(c);
+    if !ok {
+        stats.errors.fetch_add(1, Ordering::Relaxed);
+    } else if want == "RUNNING" {
+        stats.running_reports.fetch_add(1, Ordering::Relaxed);
+        reported.insert(task_arn, want);
+    } else {
+        stats.stopped_reports.fetch_add(1, Ordering::Relaxed);
+        reported.remove(&task_arn);
     }
 }

@@ -246,12 +246,16 @@ impl Ecs {
 }
 
 fn find<'s>(state: &'s State, name_or_arn: &str) -> Option<&'s CapacityProviderRec> {
-    state.capacity_providers.get(name_or_arn).or_else(|| {
-        state
-            .capacity_providers
-            .values()
-            .find(|r| r.provider.capacity_provider_arn.as_deref() == Some(name_or_arn))
-    })
+    state
+        .capacity_providers
+        .get(name_or_arn)
+        .or_else(|| {
+            state
+                .capacity_providers
+                .values()
+                .find(|r| r.provider.capacity_provider_arn.as_deref() == Some(name_or_arn))
+        })
+        .map(|r| &**r)
 }
 
 fn not_found(name: &str) -> EcsError {

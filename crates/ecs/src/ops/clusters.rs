@@ -28,7 +28,7 @@ impl Ecs {
         validate_settings(list(&req.settings))?;
         let rec = self.db.write(|tx| {
             if let Some(existing) = tx.state.clusters.get(&name).filter(|c| c.is_active()) {
-                return Ok(existing.clone());
+                return Ok(ClusterRec::clone(existing));
             }
             let providers = req.capacity_providers.clone().unwrap_or_default();
             let strategy = req

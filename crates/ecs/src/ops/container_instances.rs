@@ -314,6 +314,7 @@ pub(crate) fn find<'s>(
     state
         .container_instances
         .get(id)
+        .map(|r| &**r)
         .filter(|r| r.cluster == cluster)
 }
 

@@ -42,6 +42,7 @@ impl Ecs {
         state
             .clusters
             .get(&name)
+            .map(|c| &**c)
             .filter(|c| c.is_active())
             .ok_or(EcsError::ClusterNotFound)
     }

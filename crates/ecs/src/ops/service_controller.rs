@@ -14,6 +14,7 @@ use super::list;
 use super::services::MAX_EVENTS;
 use crate::error::Result;
 use crate::records::{ServiceRec, TaskRec};
+use crate::state::Owned;
 use crate::state::{State, Tx};
 use crate::Ecs;
 
@@ -264,7 +265,7 @@ impl Ecs {
     /// One service's pass inside a write. Answers the tasks started or stopped.
     fn reconcile_service(&self, tx: &mut Tx<'_>, key: &str, now: f64) -> Result<Vec<Task>> {
         let actions = self.service_actions(tx.state, key, now);
-        let Some(mut rec) = tx.state.services.get(key).cloned() else {
+        let Some(mut rec) = tx.state.services.get(key).owned() else {
             return Ok(Vec::new());
         };
         let mut touched = Vec::new();
@@ -341,7 +342,7 @@ impl Ecs {
                     touched.extend(tasks.into_iter().map(|t| t.task));
                 }
                 sched::Action::Stop { task_id, reason } => {
-                    if let Some(t) = tx.state.tasks.get(&task_id).cloned() {
+                    if let Some(t) = tx.state.tasks.get(&task_id).owned() {
                         if t.desired_status() != "STOPPED" {
                             let t = self.request_stop(
                                 tx,

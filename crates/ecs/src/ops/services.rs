@@ -77,7 +77,10 @@ impl Ecs {
         } else {
             param
         };
-        state.services.get(&format!("{cluster}/{name}"))
+        state
+            .services
+            .get(&format!("{cluster}/{name}"))
+            .map(|r| &**r)
     }
 
     /// The service a request names, in its cluster.
@@ -171,7 +174,7 @@ impl Ecs {
                         _ => false,
                     };
                     if same_token {
-                        return Ok(existing.clone());
+                        return Ok(ServiceRec::clone(existing));
                     }
                     return Err(EcsError::invalid("Creation of service was not idempotent."));
                 }
@@ -583,7 +586,7 @@ impl Ecs {
             .get(&format!("{}/{}", rec.cluster, rec.name))
             .into_iter()
             .flatten()
-            .filter_map(|id| state.tasks.get(id))
+            .filter_map(|id| state.tasks.get(id).map(|t| &**t))
     }
 
     /// Wakes the service controller (installed by the server).

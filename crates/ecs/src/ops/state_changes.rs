@@ -9,6 +9,7 @@ use berth_ecs_model::shapes::*;
 use super::list;
 use crate::error::{EcsError, Result};
 use crate::records::TaskRec;
+use crate::state::Owned;
 use crate::state::Tx;
 use crate::Ecs;
 
@@ -69,7 +70,7 @@ impl Ecs {
             }
         }
         let now = self.now();
-        let task = self.db.write(|tx| {
+        let service_task = self.db.write(|tx| {
             let mut rec = self.reported_task(tx, req.cluster.as_deref(), req.task.as_deref())?;
             let before = rec.task.clone();
             for c in list(&req.containers) {
@@ -99,17 +100,14 @@ impl Ecs {
             if let Some(s) = status.as_deref() {
                 self.advance(tx, &mut rec, s, req.reason.as_deref(), now)?;
             }
+            let service_task = rec.group().starts_with("service:");
             if rec.task != before {
                 rec.task.version += 1;
-                tx.put(rec.clone())?;
+                tx.put(rec)?;
             }
-            Ok(rec.task)
+            Ok(service_task)
         })?;
-        if task
-            .group
-            .as_deref()
-            .is_some_and(|g| g.starts_with("service:"))
-        {
+        if service_task {
             self.wake_services();
         }
         Ok(SubmitTaskStateChangeResponse {
@@ -172,7 +170,7 @@ impl Ecs {
                             .iter()
                             .any(|a| a.id.as_deref() == Some(id))
                     })
-                    .cloned();
+                    .owned();
                 let Some(mut rec) = owner else {
                     return Err(EcsError::invalid(format!(
                         "The attachment '{arn}' was not found."

@@ -6,6 +6,7 @@ use berth_ecs_model::shapes::*;
 
 use crate::error::{EcsError, Result};
 use crate::records::task_definition_key;
+use crate::state::Owned;
 use crate::state::Tx;
 use crate::Ecs;
 
@@ -98,7 +99,7 @@ impl Ecs {
                     .clusters
                     .get(&name)
                     .filter(|c| c.is_active())
-                    .cloned()
+                    .owned()
                     .ok_or(EcsError::ClusterNotFound)?;
                 f(rec.cluster.tags.get_or_insert_with(Vec::new))?;
                 tx.put(rec)
@@ -108,7 +109,7 @@ impl Ecs {
                     .state
                     .task_definitions
                     .get(&key)
-                    .cloned()
+                    .owned()
                     .ok_or_else(not_found)?;
                 f(&mut rec.tags)?;
                 tx.put(rec)
@@ -118,7 +119,7 @@ impl Ecs {
                     .state
                     .container_instances
                     .get(&id)
-                    .cloned()
+                    .owned()
                     .ok_or_else(not_found)?;
                 f(rec.instance.tags.get_or_insert_with(Vec::new))?;
                 tx.put(rec)
@@ -128,7 +129,7 @@ impl Ecs {
                     .state
                     .capacity_providers
                     .get(&name)
-                    .cloned()
+                    .owned()
                     .ok_or_else(not_found)?;
                 f(rec.provider.tags.get_or_insert_with(Vec::new))?;
                 tx.put(rec)

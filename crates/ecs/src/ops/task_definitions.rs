@@ -237,12 +237,13 @@ impl Ecs {
                 state
                     .task_definitions
                     .get(&task_definition_key(family, rev))
+                    .map(|r| &**r)
             }
             None => state
                 .task_definitions
                 .range(task_definition_key(spec, 0)..=task_definition_key(spec, i32::MAX))
                 .rev()
-                .map(|(_, r)| r)
+                .map(|(_, r)| &**r)
                 .find(|r| {
                     r.family() == spec && r.definition.status == Some(TaskDefinitionStatus::Active)
                 }),

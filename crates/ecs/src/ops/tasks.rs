@@ -14,6 +14,7 @@ use super::{failure, list, validate_tags};
 use crate::error::{EcsError, Result};
 use crate::placing::{demand, reservation, task_size};
 use crate::records::{ClientTokenRec, ContainerInstanceRec, TaskDefinitionRec, TaskRec};
+use crate::state::Owned;
 use crate::state::{State, Tx};
 use crate::Ecs;
 
@@ -459,7 +460,7 @@ impl Ecs {
             .instance
             .as_ref()
             .and_then(|i| tx.state.container_instances.get(i))
-            .cloned();
+            .owned();
         match instance.filter(|i| i.status() != "INACTIVE") {
             Some(mut inst) => {
                 inst.seq += 1;
@@ -494,7 +495,7 @@ impl Ecs {
             .instance
             .as_ref()
             .and_then(|i| tx.state.container_instances.get(i))
-            .cloned()
+            .owned()
         {
             if let Some(r) = &held {
                 release(&mut inst.instance, r);
@@ -517,7 +518,11 @@ impl Ecs {
             None if param.starts_with("arn:") => return None,
             None => param,
         };
-        state.tasks.get(id).filter(|t| t.cluster == cluster)
+        state
+            .tasks
+            .get(id)
+            .map(|t| &**t)
+            .filter(|t| t.cluster == cluster)
     }
 
     /// The launch a RunTask-shaped request gets, with its network, placement and FARGATE
@@ -563,7 +568,11 @@ impl Ecs {
         launch_type: Option<&LaunchType>,
         strategy: &[CapacityProviderStrategyItem],
     ) -> Result<Launch> {
-        self.launch_of(state.clusters.get(&p.cluster), launch_type, strategy)
+        self.launch_of(
+            state.clusters.get(&p.cluster).map(|c| &**c),
+            launch_type,
+            strategy,
+        )
     }
 
     fn policy(
@@ -639,7 +648,7 @@ impl Ecs {
                         .state
                         .container_instances
                         .get(instance_id)
-                        .cloned()
+                        .owned()
                         .ok_or_else(|| EcsError::Server("placed on an unknown instance".into()))?;
                     instances.push(rec);
                     instances.len() - 1
