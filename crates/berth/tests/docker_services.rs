@@ -16,22 +16,25 @@ use common::Berth;
 const CLUSTER: &str = "default";
 const T: Duration = Duration::from_secs(90);
 
-/// Removes the containers this test's agent made, however the test ends.
-struct Cleanup(std::path::PathBuf);
+/// The test's `berth dev`: when dropped, however the test ends, the process is killed first
+/// (so its scheduler cannot start replacements) and then its containers are removed.
+struct Dev {
+    berth: Berth,
+}
 
-impl Drop for Cleanup {
+impl Drop for Dev {
     fn drop(&mut self) {
-        docker::remove_owned(&self.0.join("agent"));
+        self.berth.kill9();
+        docker::remove_owned(&self.berth.data_dir().join("agent"));
     }
 }
 
-async fn setup() -> (Berth, Client, Cleanup) {
+async fn setup() -> (Dev, Client) {
     docker::image().await;
     let berth = Berth::start_with(&[]);
     let client = berth.client().await;
     docker::wait_instance(&client, CLUSTER).await;
-    let cleanup = Cleanup(berth.data_dir());
-    (berth, client, cleanup)
+    (Dev { berth }, client)
 }
 
 async fn register(client: &Client, family: &str, script: &str) -> String {
@@ -78,7 +81,7 @@ fn steady(s: &Service) -> bool {
 /// (sampled throughout) and ends with 4 tasks of revision 2.
 #[tokio::test(flavor = "multi_thread")]
 async fn rolling_update_keeps_the_minimum() {
-    let (_berth, client, _cleanup) = setup().await;
+    let (_dev, client) = setup().await;
     let v1 = register(
         &client,
         "roll",
@@ -160,7 +163,7 @@ async fn rolling_update_keeps_the_minimum() {
 /// A killed container is replaced by the scheduler.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_container_is_replaced() {
-    let (_berth, client, _cleanup) = setup().await;
+    let (_dev, client) = setup().await;
     let td = register(
         &client,
         "keep",
@@ -220,7 +223,7 @@ async fn a_killed_container_is_replaced() {
 /// service back to the last good revision.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crashing_revision_trips_the_breaker_and_rolls_back() {
-    let (_berth, client, _cleanup) = setup().await;
+    let (_dev, client) = setup().await;
     let good = register(
         &client,
         "brk",
@@ -287,7 +290,7 @@ async fn a_crashing_revision_trips_the_breaker_and_rolls_back() {
 /// a rolling deployment; after the restart the deployment finishes correctly.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_mid_deployment_finishes_it() {
-    let (mut berth, client, _cleanup) = setup().await;
+    let (mut dev, client) = setup().await;
     let v1 = register(
         &client,
         "mid",
@@ -333,8 +336,8 @@ async fn a_restart_mid_deployment_finishes_it() {
         (s.deployments().len() == 2).then_some(())
     })
     .await;
-    berth.kill_and_restart();
-    let client = berth.client().await;
+    dev.berth.kill_and_restart();
+    let client = dev.berth.client().await;
     let s = wait_for("the rollout to finish after the restart", T, || async {
         let s = service(&client, "mid").await;
         (steady(&s) && s.task_definition() == Some(v2.as_str())).then_some(s)
