@@ -251,15 +251,8 @@ async fn reports_wait_for_an_unreachable_control_plane() {
         .send()
         .await
         .expect("register");
-    let out = client
-        .run_task()
-        .cluster(CLUSTER)
-        .task_definition("brief")
-        .send()
-        .await
-        .expect("RunTask");
-    let arn = out.tasks()[0].task_arn().expect("arn").to_owned();
-    let running = wait_status(&client, CLUSTER, &arn, "RUNNING", T).await;
+    let running = docker::run_one(&client, CLUSTER, "brief", T).await;
+    let arn = running.task_arn().expect("arn").to_owned();
     let steady_id = running
         .containers()
         .iter()
@@ -477,15 +470,7 @@ async fn a_returning_agent_removes_orphaned_containers() {
         .send()
         .await
         .expect("register");
-    let out = client
-        .run_task()
-        .cluster(CLUSTER)
-        .task_definition("orphan")
-        .send()
-        .await
-        .expect("RunTask");
-    let arn = out.tasks()[0].task_arn().expect("arn").to_owned();
-    let running = wait_status(&client, CLUSTER, &arn, "RUNNING", T).await;
+    let running = docker::run_one(&client, CLUSTER, "orphan", T).await;
     let id = running.containers()[0].runtime_id().expect("id").to_owned();
     agent.kill9();
     client

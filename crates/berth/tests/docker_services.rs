@@ -10,31 +10,13 @@ use aws_sdk_ecs::types::{
     Service,
 };
 use aws_sdk_ecs::Client;
-use common::docker::{self, wait_for, IMAGE};
-use common::Berth;
+use common::docker::{self, wait_for, Dev, IMAGE};
 
 const CLUSTER: &str = "default";
 const T: Duration = Duration::from_secs(90);
 
-/// The test's `berth dev`: when dropped, however the test ends, the process is killed first
-/// (so its scheduler cannot start replacements) and then its containers are removed.
-struct Dev {
-    berth: Berth,
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        self.berth.kill9();
-        docker::remove_owned(&self.berth.data_dir().join("agent"));
-    }
-}
-
 async fn setup() -> (Dev, Client) {
-    docker::image().await;
-    let berth = Berth::start_with(&[]);
-    let client = berth.client().await;
-    docker::wait_instance(&client, CLUSTER).await;
-    (Dev { berth }, client)
+    Dev::start(CLUSTER).await
 }
 
 async fn register(client: &Client, family: &str, script: &str) -> String {

@@ -11,8 +11,7 @@ use aws_sdk_ecs::types::{
     PortMapping, TaskOverride, TaskStopCode, Volume,
 };
 use aws_sdk_ecs::Client;
-use common::docker::{self, http_get, wait_for, wait_status, IMAGE};
-use common::Berth;
+use common::docker::{self, http_get, wait_for, wait_status, Dev, IMAGE};
 
 const CLUSTER: &str = "default";
 const T: Duration = Duration::from_secs(60);
@@ -29,12 +28,8 @@ fn container(name: &str, script: &str) -> aws_sdk_ecs::types::builders::Containe
         .set_command(Some(sh(script)))
 }
 
-async fn setup() -> (Berth, Client) {
-    docker::image().await;
-    let berth = Berth::start_with(&[]);
-    let client = berth.client().await;
-    docker::wait_instance(&client, CLUSTER).await;
-    (berth, client)
+async fn setup() -> (Dev, Client) {
+    Dev::start(CLUSTER).await
 }
 
 /// An awsvpc configuration: Berth maps any subnet to its task network.
@@ -47,15 +42,6 @@ fn any_subnet() -> NetworkConfiguration {
                 .expect("awsvpc"),
         )
         .build()
-}
-
-/// Removes the containers this test's agent made, however the test ends.
-struct Cleanup(std::path::PathBuf);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        docker::remove_owned(&self.0.join("agent"));
-    }
 }
 
 async fn run(client: &Client, family: &str, overrides: Option<TaskOverride>) -> String {
@@ -86,8 +72,7 @@ async fn stop(client: &Client, arn: &str) {
 /// metadata endpoint (v4) from inside and serves what it got.
 #[tokio::test(flavor = "multi_thread")]
 async fn web_server_on_a_dynamic_port_and_the_metadata_endpoint() {
-    let (berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (_dev, client) = setup().await;
     client
         .register_task_definition()
         .family("web")
@@ -135,8 +120,7 @@ async fn web_server_on_a_dynamic_port_and_the_metadata_endpoint() {
 /// replaces the definition's command.
 #[tokio::test(flavor = "multi_thread")]
 async fn essential_exit_and_command_override() {
-    let (berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (_dev, client) = setup().await;
     client
         .register_task_definition()
         .family("exiter")
@@ -192,8 +176,7 @@ async fn essential_exit_and_command_override() {
 /// health shows on the container and the task.
 #[tokio::test(flavor = "multi_thread")]
 async fn depends_on_healthy_orders_the_start() {
-    let (berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (_dev, client) = setup().await;
     let check = HealthCheck::builder()
         .set_command(Some(vec!["CMD-SHELL".into(), "test -f /tmp/ready".into()]))
         .interval(5)
@@ -268,8 +251,7 @@ async fn depends_on_healthy_orders_the_start() {
 /// stopTimeout: a container that ignores SIGTERM is killed once its stopTimeout passes.
 #[tokio::test(flavor = "multi_thread")]
 async fn stop_timeout_bounds_a_stubborn_container() {
-    let (berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (_dev, client) = setup().await;
     client
         .register_task_definition()
         .family("stubborn")
@@ -303,8 +285,7 @@ async fn stop_timeout_bounds_a_stubborn_container() {
 /// containers reach each other on localhost.
 #[tokio::test(flavor = "multi_thread")]
 async fn awsvpc_task_reached_on_its_own_ip() {
-    let (berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (_dev, client) = setup().await;
     client
         .register_task_definition()
         .family("vpc")
@@ -358,8 +339,7 @@ async fn awsvpc_task_reached_on_its_own_ip() {
 /// the running container instead of starting a second one, and can still stop it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restarted_agent_adopts_its_containers() {
-    let (mut berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (mut dev, client) = setup().await;
     client
         .register_task_definition()
         .family("survivor")
@@ -370,8 +350,8 @@ async fn a_restarted_agent_adopts_its_containers() {
     let arn = run(&client, "survivor", None).await;
     let before = wait_status(&client, CLUSTER, &arn, "RUNNING", T).await;
     let runtime_id = before.containers()[0].runtime_id().expect("id").to_owned();
-    berth.kill_and_restart();
-    let client = berth.client().await;
+    dev.berth.kill_and_restart();
+    let client = dev.berth.client().await;
     docker::wait_instance(&client, CLUSTER).await;
     // The agent reconnects and keeps the task: still RUNNING, same container, none added.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -404,8 +384,7 @@ async fn a_restarted_agent_adopts_its_containers() {
 /// (here, dev's host), isolated on its own IP, with the task-level limits enforced.
 #[tokio::test(flavor = "multi_thread")]
 async fn fargate_task_in_a_cluster_without_instances() {
-    let (berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (_dev, client) = setup().await;
     client
         .create_cluster()
         .cluster_name("apps")
@@ -494,8 +473,7 @@ async fn fargate_task_in_a_cluster_without_instances() {
 /// pulled, and a command that does not exist.
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_end_stopped_with_a_reason() {
-    let (berth, client) = setup().await;
-    let _cleanup = Cleanup(berth.data_dir());
+    let (_dev, client) = setup().await;
     client
         .register_task_definition()
         .family("nopull")

@@ -208,6 +208,45 @@ pub fn remove_owned(agent_dir: &std::path::Path) {
     }
 }
 
+/// A `berth dev` with its local agent on the Docker Engine, for container tests. Dropped
+/// however the test ends: the process is killed first (so nothing starts replacements),
+/// then its containers are removed.
+pub struct Dev {
+    pub berth: crate::common::Berth,
+}
+
+impl Dev {
+    /// Builds the test image, starts `berth dev` and waits for its host in `cluster`.
+    pub async fn start(cluster: &str) -> (Dev, Client) {
+        image().await;
+        let berth = crate::common::Berth::start_with(&[]);
+        let client = berth.client().await;
+        wait_instance(&client, cluster).await;
+        (Dev { berth }, client)
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        self.berth.kill9();
+        remove_owned(&self.berth.data_dir().join("agent"));
+    }
+}
+
+/// Runs one task of `family` and waits until it is RUNNING.
+pub async fn run_one(client: &Client, cluster: &str, family: &str, timeout: Duration) -> Task {
+    let out = client
+        .run_task()
+        .cluster(cluster)
+        .task_definition(family)
+        .send()
+        .await
+        .expect("RunTask");
+    assert!(out.failures().is_empty(), "{:?}", out.failures());
+    let arn = out.tasks()[0].task_arn().expect("arn").to_owned();
+    wait_status(client, cluster, &arn, "RUNNING", timeout).await
+}
+
 /// Waits until the task is RUNNING with an address in its ENI attachment; answers both.
 pub async fn wait_task_ip(
     client: &Client,

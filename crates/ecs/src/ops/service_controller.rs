@@ -18,6 +18,13 @@ use crate::state::Owned;
 use crate::state::{State, Tx};
 use crate::Ecs;
 
+/// What a pass does to one service: the scheduler's actions, or retiring a DRAINING service
+/// whose tasks have all stopped (it becomes INACTIVE).
+enum Step {
+    Scheduler(sched::Action),
+    Retire,
+}
+
 /// How long a task without health checks must run before it completes a rollout.
 const SETTLE_SECS: f64 = 3.0;
 
@@ -235,7 +242,7 @@ impl Ecs {
         }
     }
 
-    fn service_actions(&self, state: &State, key: &str, now: f64) -> Vec<sched::Action> {
+    fn service_actions(&self, state: &State, key: &str, now: f64) -> Vec<Step> {
         let Some(rec) = state.services.get(key) else {
             return Vec::new();
         };
@@ -251,15 +258,17 @@ impl Ecs {
             in_flight: &[],
             now,
         };
-        let mut actions = sched::reconcile(&input);
-        // A DRAINING service with no tasks left becomes INACTIVE (a pseudo-action).
+        let mut steps: Vec<Step> = sched::reconcile(&input)
+            .into_iter()
+            .map(Step::Scheduler)
+            .collect();
         let live = tasks
             .iter()
             .any(|t| !matches!(t.phase, sched::TaskPhase::Stopped));
-        if rec.status() == "DRAINING" && !live && actions.is_empty() {
-            actions.push(sched::Action::Event(String::new()));
+        if rec.status() == "DRAINING" && !live && steps.is_empty() {
+            steps.push(Step::Retire);
         }
-        actions
+        steps
     }
 
     /// One service's pass inside a write. Answers the tasks started or stopped.
@@ -270,7 +279,14 @@ impl Ecs {
         };
         let mut touched = Vec::new();
         let mut events: Vec<String> = Vec::new();
-        for action in actions {
+        for step in actions {
+            let action = match step {
+                Step::Retire => {
+                    rec.service.status = Some("INACTIVE".into());
+                    continue;
+                }
+                Step::Scheduler(action) => action,
+            };
             match action {
                 sched::Action::Start {
                     deployment_id,
@@ -397,14 +413,7 @@ impl Ecs {
                         .get_or_insert_with(Vec::new)
                         .insert(0, shape);
                 }
-                sched::Action::Event(message) => {
-                    if message.is_empty() {
-                        // The DRAINING service has no tasks left.
-                        rec.service.status = Some("INACTIVE".into());
-                    } else {
-                        events.push(message);
-                    }
-                }
+                sched::Action::Event(message) => events.push(message),
             }
         }
         for message in events {

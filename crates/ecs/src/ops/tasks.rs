@@ -29,6 +29,13 @@ struct PlanMode {
     allow_inactive: bool,
 }
 
+/// A request that passed RunTask's checks.
+struct Checked {
+    prepared: Prepared,
+    launch: Launch,
+    policy: berth_placement::Policy,
+}
+
 struct Plan {
     launch: Launch,
     prepared: Prepared,
@@ -180,47 +187,19 @@ impl Ecs {
             explain,
             allow_inactive,
         } = mode;
-        let p = self.prepare_as(
-            state,
-            req.cluster.as_deref(),
-            req.task_definition.as_deref(),
-            req.group.as_deref(),
-            req.started_by.as_deref(),
-            allow_inactive,
-        )?;
-        let launch = self.launch(
-            state,
-            &p,
-            req.launch_type.as_ref(),
-            list(&req.capacity_provider_strategy),
-        )?;
+        let Checked {
+            prepared: p,
+            launch,
+            policy,
+        } = self.check_run(state, req, allow_inactive)?;
         let td = &p.definition.definition;
-        check_overrides(td, req.overrides.as_ref())?;
-        check_network(td, req.network_configuration.as_ref())?;
         let mut d = demand(td, req.overrides.as_ref(), &p.group)?;
-        let (policy, pool) = match launch {
-            Launch::Ec2 => (
-                self.policy(
-                    td,
-                    list(&req.placement_constraints),
-                    list(&req.placement_strategy),
-                )?,
-                p.cluster.as_str(),
-            ),
+        let pool = match launch {
+            Launch::Ec2 => p.cluster.as_str(),
             Launch::Fargate { .. } => {
-                self.check_fargate(
-                    td,
-                    list(&req.placement_constraints),
-                    list(&req.placement_strategy),
-                )?;
-                let spread = PlacementStrategy {
-                    r#type: Some(PlacementStrategyType::Spread),
-                    field: Some("attribute:ecs.availability-zone".into()),
-                };
-                let bare = TaskDefinition::default();
                 // Pool hosts are Berth's own agents: they have every capability.
                 d.required_attributes.clear();
-                (self.policy(&bare, &[], &[spread])?, FARGATE_POOL)
+                FARGATE_POOL
             }
         };
         let request = Request::new(d, policy, count);
@@ -528,37 +507,53 @@ impl Ecs {
     /// The launch a RunTask-shaped request gets, with its network, placement and FARGATE
     /// checks (what CreateService/UpdateService verify up front).
     pub(crate) fn launch_for(&self, state: &State, req: &RunTaskRequest) -> Result<Launch> {
-        let p = self.prepare_as(
+        Ok(self.check_run(state, req, true)?.launch)
+    }
+
+    /// Everything RunTask checks before placing: cluster, task definition and group, launch
+    /// type, overrides, network, and the placement policy (for FARGATE: none may be given;
+    /// tasks spread across the pool's zones).
+    fn check_run(
+        &self,
+        state: &State,
+        req: &RunTaskRequest,
+        allow_inactive: bool,
+    ) -> Result<Checked> {
+        let prepared = self.prepare_as(
             state,
             req.cluster.as_deref(),
             req.task_definition.as_deref(),
-            None,
-            None,
-            true,
+            req.group.as_deref(),
+            req.started_by.as_deref(),
+            allow_inactive,
         )?;
         let launch = self.launch(
             state,
-            &p,
+            &prepared,
             req.launch_type.as_ref(),
             list(&req.capacity_provider_strategy),
         )?;
-        let td = &p.definition.definition;
+        let td = &prepared.definition.definition;
+        check_overrides(td, req.overrides.as_ref())?;
         check_network(td, req.network_configuration.as_ref())?;
-        match launch {
-            Launch::Ec2 => {
-                self.policy(
-                    td,
-                    list(&req.placement_constraints),
-                    list(&req.placement_strategy),
-                )?;
+        let constraints = list(&req.placement_constraints);
+        let strategies = list(&req.placement_strategy);
+        let policy = match launch {
+            Launch::Ec2 => self.policy(td, constraints, strategies)?,
+            Launch::Fargate { .. } => {
+                self.check_fargate(td, constraints, strategies)?;
+                let spread = PlacementStrategy {
+                    r#type: Some(PlacementStrategyType::Spread),
+                    field: Some("attribute:ecs.availability-zone".into()),
+                };
+                self.policy(&TaskDefinition::default(), &[], &[spread])?
             }
-            Launch::Fargate { .. } => self.check_fargate(
-                td,
-                list(&req.placement_constraints),
-                list(&req.placement_strategy),
-            )?,
-        }
-        Ok(launch)
+        };
+        Ok(Checked {
+            prepared,
+            launch,
+            policy,
+        })
     }
 
     fn launch(
