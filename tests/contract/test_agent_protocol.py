@@ -19,12 +19,17 @@ def poll(endpoint, cluster, instance_arn, after_seq=0, wait=20):
     return resp.json
 
 
-def test_poll_wakes_on_run_task_and_reports_drive_the_lifecycle(ecs, endpoint):
+def cluster_with_instance(ecs):
+    """A new cluster with one registered instance and a new task definition family."""
     cluster = unique("agent")
     ecs.create_cluster(clusterName=cluster)
     family = unique("td")
     register_td(ecs, family)
-    instance_arn = register_instance(ecs, cluster)["containerInstanceArn"]
+    return cluster, family, register_instance(ecs, cluster)["containerInstanceArn"]
+
+
+def test_poll_wakes_on_run_task_and_reports_drive_the_lifecycle(ecs, endpoint):
+    cluster, family, instance_arn = cluster_with_instance(ecs)
 
     first = poll(endpoint, cluster, instance_arn, wait=1)
     assert first["tasks"] == []
@@ -101,3 +106,38 @@ def test_explain_run_task_is_a_dry_run_that_names_each_rejection(ecs, endpoint):
     assert ecs.list_tasks(cluster=cluster)["taskArns"] == []
     bad = raw_call(endpoint, "BerthV1.ExplainRunTask", dict(body, placementStrategy=[{"type": "binpack", "field": "disk"}]))
     assert bad.status == 400 and bad.error_code == "InvalidParameterException"
+
+
+def test_batched_task_reports_apply_in_order_and_each_stands_alone(ecs, endpoint):
+    cluster, family, instance_arn = cluster_with_instance(ecs)
+    tasks = [t["taskArn"] for t in ecs.run_task(cluster=cluster, taskDefinition=family, count=2)["tasks"]]
+    assert len(tasks) == 2
+    changes = [
+        {"cluster": cluster, "task": tasks[0], "status": "RUNNING",
+         "containers": [{"containerName": "web", "status": "RUNNING"}]},
+        {"cluster": cluster, "task": "arn:aws:ecs:us-east-1:000000000000:task/" + cluster + "/nope",
+         "status": "RUNNING"},
+        {"cluster": cluster, "task": tasks[1], "status": "RUNNING"},
+        # Later in the same batch: applied after the RUNNING report above.
+        {"cluster": cluster, "task": tasks[1], "status": "STOPPED", "reason": "done"},
+        {"cluster": cluster, "task": tasks[0], "status": "NOT_A_STATUS"},
+    ]
+    resp = raw_call(endpoint, "BerthAgentV1.SubmitTaskStateChanges", {"changes": changes})
+    assert resp.status == 200, resp.body
+    results = resp.json["results"]
+    assert [r.get("acknowledgment") for r in results] == ["ACK", None, "ACK", "ACK", None]
+    assert results[1]["error"]["__type"] == "InvalidParameterException"
+    assert results[4]["error"]["__type"] == "InvalidParameterException"
+    described = {t["taskArn"]: t for t in ecs.describe_tasks(cluster=cluster, tasks=tasks)["tasks"]}
+    assert described[tasks[0]]["lastStatus"] == "RUNNING"
+    assert described[tasks[0]]["containers"][0]["lastStatus"] == "RUNNING"
+    assert described[tasks[1]]["lastStatus"] == "STOPPED"
+    assert described[tasks[1]]["startedAt"] is not None
+    instance = ecs.describe_container_instances(cluster=cluster, containerInstances=[instance_arn])
+    counts = instance["containerInstances"][0]
+    assert (counts["runningTasksCount"], counts["pendingTasksCount"]) == (1, 0)
+
+    too_many = raw_call(endpoint, "BerthAgentV1.SubmitTaskStateChanges", {"changes": [changes[0]] * 101})
+    assert too_many.status == 400 and too_many.error_code == "InvalidParameterException"
+    bad = raw_call(endpoint, "BerthAgentV1.SubmitTaskStateChanges", {"changes": "x"})
+    assert bad.status == 400 and bad.error_code == "SerializationException"

@@ -10,6 +10,10 @@ mod sim;
 use anyhow::Result;
 use clap::Parser;
 
+/// See the `tikv-jemallocator` entry in Cargo.toml for why.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> Result<()> {
     // `berth agent --config FILE`: the file's settings become environment defaults first.
     let args: Vec<String> = std::env::args().collect();

@@ -10,6 +10,7 @@
 //! that the agent has seen but no longer knows are marked STOPPED.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use berth_ecs_model::shapes::{Task, TaskDefinition, TaskStopCode};
@@ -31,7 +32,21 @@ pub(crate) struct Agents {
     notifier: RwLock<Option<Notifier>>,
     poll_endpoint: RwLock<String>,
     started_at: f64,
+    /// Bumped whenever an instance may have become connected without a change to its
+    /// records (an agent back after a silence, a longer timeout): cached placement
+    /// candidates then look at every agent again.
+    revivals: AtomicU64,
 }
+
+/// What placement needs to know of agents: whether each is connected and until when it stays
+/// so without another poll, and a counter that moves when one may have come back.
+pub(crate) struct Liveness<'a> {
+    pub revivals: u64,
+    pub check: LiveCheck<'a>,
+}
+
+/// An instance id → whether its agent is connected, and until when it stays so.
+pub(crate) type LiveCheck<'a> = Box<dyn Fn(&str) -> (bool, f64) + 'a>;
 
 impl Agents {
     pub(crate) fn new(now: f64) -> Self {
@@ -41,14 +56,46 @@ impl Agents {
             notifier: RwLock::new(None),
             poll_endpoint: RwLock::new(String::new()),
             started_at: now,
+            revivals: AtomicU64::new(0),
         }
     }
 
+    fn timeout(&self) -> f64 {
+        *self.timeout_secs.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(crate) fn seen(&self, instance_id: &str, now: f64) {
-        self.last_seen
+        let timeout = self.timeout();
+        let before = self
+            .last_seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(instance_id.to_owned(), now);
+            .insert(instance_id.to_owned(), now)
+            .unwrap_or(self.started_at);
+        if now - before >= timeout {
+            self.revivals.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Every agent's liveness at `now`. Each look takes the lock on its own, so agents'
+    /// heartbeats are not held up while a placement runs.
+    pub(crate) fn live_view(&self, now: f64) -> Liveness<'_> {
+        let revivals = self.revivals.load(Ordering::Relaxed);
+        let timeout = self.timeout();
+        let started = self.started_at;
+        Liveness {
+            revivals,
+            check: Box::new(move |id: &str| {
+                let last = self
+                    .last_seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(id)
+                    .copied();
+                let until = last.unwrap_or(started) + timeout;
+                (now < until, until)
+            }),
+        }
     }
 
     pub(crate) fn connected(&self, instance_id: &str, now: f64) -> bool {
@@ -151,6 +198,7 @@ impl Ecs {
             .timeout_secs
             .write()
             .unwrap_or_else(|p| p.into_inner()) = secs;
+        self.agents.revivals.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Installs the function told which instances have news for their agents.

@@ -24,6 +24,7 @@
 
 pub mod agent;
 pub mod arn;
+mod candidate_cache;
 pub mod clock;
 mod dispatch;
 pub mod error;
@@ -46,7 +47,7 @@ pub use ops::task_details::{ContainerDetails, TaskDetailsRequest};
 pub struct Ecs {
     pub(crate) db: state::Db,
     pub(crate) agents: agent::Agents,
-    pub(crate) candidate_cache: placing::CandidateCache,
+    pub(crate) candidate_cache: candidate_cache::CandidateCache,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) scope: Scope,
     pub(crate) cluster_hook: std::sync::RwLock<Option<ClusterHook>>,

@@ -98,7 +98,12 @@ record!(
     ContainerInstanceRec,
     "container_instance",
     container_instances,
-    |r| r.id.clone()
+    |r| r.id.clone(),
+    index = |s, old, new| {
+        if let Some(id) = new.or(old).map(|r| r.id.as_str()) {
+            s.touch_instance(id);
+        }
+    }
 );
 
 impl ContainerInstanceRec {
@@ -180,6 +185,17 @@ record!(
     tasks,
     |r| r.id.clone(),
     index = |s, old, new| {
+        let on = |r: Option<&TaskRec>| {
+            r.filter(|r| r.reservation.is_some())
+                .and_then(|r| r.instance.clone())
+        };
+        let (was_on, now_on) = (on(old), on(new));
+        if let Some(i) = &was_on {
+            s.touch_instance(i);
+        }
+        if let Some(i) = now_on.filter(|n| Some(n) != was_on.as_ref()) {
+            s.touch_instance(&i);
+        }
         if let Some(o) = old.filter(|o| o.reservation.is_some()) {
             if let Some(i) = &o.instance {
                 if let Some(set) = s.instance_tasks.get_mut(i) {

@@ -64,6 +64,14 @@ pub struct State {
     pub fargate_counts: imbl::OrdMap<String, TaskCounts>,
     /// Index: service key (`<cluster>/<name>`) → the ids of its retained tasks.
     pub service_tasks: imbl::OrdMap<String, imbl::OrdSet<String>>,
+    /// Index: change mark → container instance id, one entry per instance: the last change
+    /// placement would see (its record, or the tasks on it). Placement candidates are
+    /// refreshed from the marks after the last one they saw, not rebuilt.
+    pub instance_changes: imbl::OrdMap<u64, String>,
+    /// Index: container instance id → its entry in `instance_changes`.
+    pub instance_marks: imbl::OrdMap<String, u64>,
+    /// The last change mark given out.
+    pub last_mark: u64,
 }
 
 impl State {
@@ -73,6 +81,16 @@ impl State {
             .get(instance_id)
             .copied()
             .unwrap_or_default()
+    }
+
+    /// Records that what placement sees of an instance changed.
+    pub fn touch_instance(&mut self, instance_id: &str) {
+        self.last_mark += 1;
+        let mark = self.last_mark;
+        if let Some(old) = self.instance_marks.insert(instance_id.to_owned(), mark) {
+            self.instance_changes.remove(&old);
+        }
+        self.instance_changes.insert(mark, instance_id.to_owned());
     }
 }
 
@@ -85,8 +103,6 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// Keeps derived indexes in step when a record is replaced or removed.
     fn index(state: &mut State, old: Option<&Self>, new: Option<&Self>);
 }
-
-type Apply = Box<dyn FnOnce(&mut State) + Send>;
 
 /// A record's encoding, deferred to the committing leader (outside the writer lock).
 type Encode = Box<dyn FnOnce() -> serde_json::Result<Vec<u8>> + Send>;
@@ -113,12 +129,18 @@ impl Pending {
     }
 }
 
-/// The records one write stages; nothing is visible until the batch is committed.
+/// One write in progress. Its changes apply to the working state at once, so the write reads
+/// what it wrote (two placements in one write see each other's charges); if it fails — an
+/// error or a panic — they are undone in reverse order before anyone else can look.
 pub struct Tx<'a> {
-    pub state: &'a State,
+    pub state: &'a mut State,
     ops: Vec<Pending>,
-    applies: Vec<Apply>,
+    undo: Vec<Undo>,
+    done: bool,
 }
+
+/// Puts a record's previous version back (and its indexes).
+type Undo = Box<dyn FnOnce(&mut State) + Send>;
 
 impl Tx<'_> {
     pub fn put<R: Record>(&mut self, rec: R) -> Result<()> {
@@ -130,9 +152,10 @@ impl Tx<'_> {
             key: key.clone(),
             encode: Box::new(move || serde_json::to_vec(&*stored)),
         });
-        self.applies.push(Box::new(move |s: &mut State| {
-            let old = R::table_mut(s).insert(key, rec.clone());
-            R::index(s, old.as_deref(), Some(&rec));
+        let old = R::table_mut(self.state).insert(key.clone(), rec.clone());
+        R::index(self.state, old.as_deref(), Some(&rec));
+        self.undo.push(Box::new(move |s: &mut State| {
+            restore(s, key, Some(&rec), old);
         }));
         Ok(())
     }
@@ -142,11 +165,62 @@ impl Tx<'_> {
             kind: R::KIND,
             key: key.to_owned(),
         });
+        let old = R::table_mut(self.state).remove(key);
+        R::index(self.state, old.as_deref(), None);
         let key = key.to_owned();
-        self.applies.push(Box::new(move |s: &mut State| {
-            let old = R::table_mut(s).remove(&key);
-            R::index(s, old.as_deref(), None);
+        self.undo.push(Box::new(move |s: &mut State| {
+            restore::<R>(s, key, None, old);
         }));
+    }
+
+    /// Where the write stands now, to undo back to with [`Tx::rollback_to`].
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            ops: self.ops.len(),
+            undo: self.undo.len(),
+        }
+    }
+
+    /// Undoes every change made since `sp`; the changes before it stay.
+    pub fn rollback_to(&mut self, sp: Savepoint) {
+        while self.undo.len() > sp.undo {
+            if let Some(undo) = self.undo.pop() {
+                undo(self.state);
+            }
+        }
+        self.ops.truncate(sp.ops);
+    }
+
+    fn rollback(&mut self) {
+        self.rollback_to(Savepoint::default());
+    }
+}
+
+/// A point in a write to undo back to (one item of a batch that failed, say).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Savepoint {
+    ops: usize,
+    undo: usize,
+}
+
+/// Replaces `now` (the record under `key`, if any) with `before` again.
+fn restore<R: Record>(s: &mut State, key: String, now: Option<&Arc<R>>, before: Option<Arc<R>>) {
+    match &before {
+        Some(b) => {
+            R::table_mut(s).insert(key, b.clone());
+        }
+        None => {
+            R::table_mut(s).remove(&key);
+        }
+    }
+    R::index(s, now.map(|n| &**n), before.as_deref());
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.rollback();
+        }
     }
 }
 
@@ -165,6 +239,10 @@ struct Progress {
     /// Ranges of batches discarded after a failed commit (rare; never shrinks).
     failed: Vec<(u64, u64)>,
     committing: bool,
+    /// Writers waiting, by the batch they wait for: a commit wakes only the writers it made
+    /// durable, plus one writer of a later batch to lead the next commit (not every waiter,
+    /// most of whom would only go back to sleep).
+    waiting: std::collections::BTreeMap<u64, Arc<Condvar>>,
 }
 
 /// The state with its store: the only way records change.
@@ -172,7 +250,6 @@ pub struct Db {
     visible: RwLock<Arc<State>>,
     writer: Mutex<Writer>,
     progress: Mutex<Progress>,
-    batch_done: Condvar,
     store: Arc<dyn Store>,
 }
 
@@ -197,7 +274,6 @@ impl Db {
                 open_batch: 1,
             }),
             progress: Mutex::new(Progress::default()),
-            batch_done: Condvar::new(),
             store,
         })
     }
@@ -222,20 +298,19 @@ impl Db {
     pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
         let (result, batch) = {
             let mut w = self.writer();
-            let (result, ops, applies) = {
-                let mut tx = Tx {
-                    state: &w.working,
-                    ops: Vec::new(),
-                    applies: Vec::new(),
-                };
-                let result = f(&mut tx)?;
-                (result, tx.ops, tx.applies)
+            let w = &mut *w;
+            let mut tx = Tx {
+                state: &mut w.working,
+                ops: Vec::new(),
+                undo: Vec::new(),
+                done: false,
             };
+            let result = f(&mut tx)?;
+            tx.done = true;
+            let ops = std::mem::take(&mut tx.ops);
+            drop(tx);
             if ops.is_empty() {
                 return Ok(result);
-            }
-            for apply in applies {
-                apply(&mut w.working);
             }
             w.pending.extend(ops);
             (result, w.open_batch)
@@ -245,8 +320,8 @@ impl Db {
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
-        // Poisoning cannot leave the working state half-changed: applies only insert or
-        // remove whole records, and a panicking `f` has applied nothing.
+        // Poisoning cannot leave the working state half-changed: a write that panics is undone
+        // as its `Tx` is dropped, and changes insert or remove whole records.
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -272,10 +347,8 @@ impl Db {
                 return Ok(());
             }
             if progress.committing {
-                progress = self
-                    .batch_done
-                    .wait(progress)
-                    .unwrap_or_else(|p| p.into_inner());
+                let turn = progress.waiting.entry(batch).or_default().clone();
+                progress = turn.wait(progress).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
             progress.committing = true;
@@ -284,10 +357,26 @@ impl Db {
             progress = self.progress();
             progress.committing = false;
             match outcome {
-                Ok(committed) => progress.durable = committed,
-                Err(discarded) => progress.failed.push(discarded),
+                Ok(committed) => {
+                    progress.durable = committed;
+                    // Everyone this commit made durable; then one writer of the next batch,
+                    // to lead its commit.
+                    let later = progress.waiting.split_off(&(committed + 1));
+                    for turn in std::mem::replace(&mut progress.waiting, later).values() {
+                        turn.notify_all();
+                    }
+                    if let Some(next) = progress.waiting.values().next() {
+                        next.notify_one();
+                    }
+                }
+                Err(discarded) => {
+                    // Rare: wake every waiter to look at the outcome.
+                    progress.failed.push(discarded);
+                    for turn in std::mem::take(&mut progress.waiting).values() {
+                        turn.notify_all();
+                    }
+                }
             }
-            self.batch_done.notify_all();
         }
     }
 
@@ -484,5 +573,93 @@ mod tests {
         assert!(r.is_err());
         assert!(!db.read(|s| s.clusters.contains_key("half")));
         assert!(store.load("cluster").expect("load").is_empty());
+    }
+
+    #[test]
+    fn a_write_reads_its_own_changes_and_a_failed_one_is_undone() {
+        let store = Arc::new(MemStore::default());
+        let db = Db::open(store.clone()).expect("open");
+        db.write(|tx| tx.put(cluster("kept"))).expect("write");
+        let r: Result<()> = db.write(|tx| {
+            tx.put(cluster("half"))?;
+            assert!(tx.state.clusters.contains_key("half"), "reads its own put");
+            tx.delete::<ClusterRec>("kept");
+            assert!(
+                !tx.state.clusters.contains_key("kept"),
+                "reads its own delete"
+            );
+            Err(EcsError::client("refused"))
+        });
+        assert!(r.is_err());
+        // The next write sees the working state as it was before the failed one.
+        db.write(|tx| {
+            assert!(!tx.state.clusters.contains_key("half"));
+            assert!(tx.state.clusters.contains_key("kept"));
+            Ok(())
+        })
+        .expect("read in a write");
+    }
+
+    #[test]
+    fn a_panicking_write_is_undone() {
+        let db = Arc::new(Db::open(Arc::new(MemStore::default())).expect("open"));
+        let d = db.clone();
+        let joined = std::thread::spawn(move || {
+            let _ = d.write(|tx| {
+                tx.put(cluster("boom"))?;
+                panic!("a bug in an operation");
+                #[allow(unreachable_code)]
+                Ok(())
+            });
+        })
+        .join();
+        assert!(joined.is_err());
+        db.write(|tx| {
+            assert!(!tx.state.clusters.contains_key("boom"));
+            Ok(())
+        })
+        .expect("the writer still works");
+    }
+
+    #[test]
+    fn an_undone_task_leaves_the_instance_indexes_as_they_were() {
+        let db = Db::open(Arc::new(MemStore::default())).expect("open");
+        let task = TaskRec {
+            cluster: "c".into(),
+            id: "t1".into(),
+            instance: Some("i1".into()),
+            reservation: Some(Reservation::default()),
+            seq: 1,
+            task: berth_ecs_model::shapes::Task {
+                group: Some("family:f".into()),
+                last_status: Some("PENDING".into()),
+                ..Default::default()
+            },
+            protected_until: None,
+        };
+        let before = db.write(|tx| Ok(tx.state.clone())).expect("state");
+        let r: Result<()> = db.write(|tx| {
+            tx.put(task.clone())?;
+            assert_eq!(tx.state.task_counts("i1").pending, 1);
+            Err(EcsError::client("refused"))
+        });
+        assert!(r.is_err());
+        db.write(|tx| {
+            assert_eq!(tx.state.task_counts("i1").pending, 0);
+            assert!(tx
+                .state
+                .instance_tasks
+                .get("i1")
+                .is_none_or(|s| s.is_empty()));
+            assert!(tx
+                .state
+                .instance_groups
+                .get("i1")
+                .is_none_or(|g| g.is_empty()));
+            // The instance was touched twice (put, then undone): placement refreshes it.
+            assert!(tx.state.last_mark > before.last_mark);
+            Ok(())
+        })
+        .expect("read");
     }
 }

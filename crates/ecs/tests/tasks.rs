@@ -241,3 +241,34 @@ fn tasks_and_accounting_survive_restart() {
     );
     assert_eq!(r["tasks"], json!([]));
 }
+
+/// The service scheduler reconciles many services in one durable write: each placement must
+/// see the charges of the ones before it, so two services cannot both take an instance's last
+/// resources (and a stop and a start on one instance keep distinct sequence numbers).
+#[test]
+fn services_reconciled_in_one_write_do_not_overcommit_an_instance() {
+    let ecs = ecs_on(Arc::new(MemStore::default()));
+    let arns = setup(&ecs, 1);
+    ok(
+        &ecs,
+        Operation::RegisterTaskDefinition,
+        json!({"family": "big", "containerDefinitions": [
+            {"name": "big", "image": "busybox", "cpu": 600, "memory": 600}
+        ]}),
+    );
+    for name in ["a", "b"] {
+        ok(
+            &ecs,
+            Operation::CreateService,
+            json!({"cluster": "c", "serviceName": name, "taskDefinition": "big", "desiredCount": 1}),
+        );
+    }
+    ecs.reconcile_services().expect("reconcile");
+    let listed = ok(&ecs, Operation::ListTasks, json!({"cluster": "c"}));
+    assert_eq!(listed["taskArns"].as_array().map(Vec::len), Some(1));
+    assert_eq!(remaining(&ecs, &arns[0], "CPU")["integerValue"], 1024 - 600);
+    assert_eq!(
+        remaining(&ecs, &arns[0], "MEMORY")["integerValue"],
+        2048 - 600
+    );
+}

@@ -14,6 +14,7 @@ use fastrand::Rng;
 
 use crate::explain::{TaskExplanation, Verdict};
 use crate::feasibility::{check_with, Reason};
+use crate::memo::Memo;
 use crate::policy::Policy;
 use crate::snapshot::Candidate;
 use crate::strategy::{narrow, Tally};
@@ -144,6 +145,34 @@ impl<'a> Placement<'a> {
 /// scheduler). The same request, candidates and seed always give the same
 /// placement.
 pub fn place<'a>(request: &'a Request, candidates: &'a [Candidate], seed: u64) -> Placement<'a> {
+    let reject = candidates
+        .iter()
+        .map(|c| check_with(c, 0, &request.demand, &request.policy).err())
+        .collect();
+    let tally = Tally::new(candidates, &request.demand, &request.policy.strategies);
+    place_from(request, candidates, seed, reject, tally)
+}
+
+/// [`place`], with the candidates' verdicts taken from `memo` where they did not change
+/// since an earlier call with the same demand and policy. Same request, candidates and seed:
+/// same placement as [`place`].
+pub fn place_with_memo<'a>(
+    request: &'a Request,
+    candidates: &'a [Candidate],
+    seed: u64,
+    memo: &mut Memo,
+) -> Placement<'a> {
+    let (reject, tally) = memo.prepare(candidates, &request.demand, &request.policy);
+    place_from(request, candidates, seed, reject, tally)
+}
+
+fn place_from<'a>(
+    request: &'a Request,
+    candidates: &'a [Candidate],
+    seed: u64,
+    mut reject: Vec<Option<Reason>>,
+    mut tally: Tally,
+) -> Placement<'a> {
     let Request {
         demand,
         policy,
@@ -151,11 +180,6 @@ pub fn place<'a>(request: &'a Request, candidates: &'a [Candidate], seed: u64) -
         detail,
     } = request;
     let full = *detail == Detail::Full;
-    let mut tally = Tally::new(candidates, demand, &policy.strategies);
-    let mut reject: Vec<Option<Reason>> = candidates
-        .iter()
-        .map(|c| check_with(c, 0, demand, policy).err())
-        .collect();
     let mut rejected: BTreeMap<Reason, usize> = BTreeMap::new();
     for r in reject.iter().flatten() {
         *rejected.entry(*r).or_default() += 1;

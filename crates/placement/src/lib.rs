@@ -112,6 +112,7 @@ mod engine;
 mod explain;
 mod failures;
 pub mod feasibility;
+mod memo;
 mod policy;
 pub mod snapshot;
 mod strategy;
@@ -120,10 +121,11 @@ pub use demand::{
     ContainerShape, Demand, LaunchType, NetworkMode, PortMapping, Protocol, RequiredAttribute,
     TaskShape, EXTERNAL_ATTRIBUTE,
 };
-pub use engine::{place, start_on, Api, Detail, Placement, Request, TaskOutcome};
+pub use engine::{place, place_with_memo, start_on, Api, Detail, Placement, Request, TaskOutcome};
 pub use explain::{Explanation, TaskExplanation, Verdict};
 pub use failures::{EcsFailure, NoContainerInstances};
 pub use feasibility::{check, Reason};
+pub use memo::Memo;
 pub use policy::{
     validate, Constraint, ConstraintSpec, Policy, PolicyError, Resource, SpreadField, Strategy,
     StrategySpec, MAX_CONSTRAINTS, MAX_FIELD_LEN, MAX_STRATEGIES,

@@ -26,6 +26,7 @@ use crate::policy::{Resource, SpreadField, Strategy};
 use crate::snapshot::Candidate;
 
 /// Running counts that strategies read, updated as tasks are placed.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Tally {
     /// Tasks of this call placed on each candidate.
     pub placed: Vec<u32>,
@@ -41,7 +42,12 @@ pub(crate) struct Tally {
 }
 
 /// One attribute's values as buckets.
+#[derive(Debug, Clone)]
 struct Buckets {
+    /// The attribute.
+    name: String,
+    /// Bucket index of each value (`None`: instances without the attribute).
+    values: BTreeMap<Option<String>, u32>,
     /// Bucket index of each candidate.
     of: Vec<u32>,
     /// Tasks of the group in each bucket.
@@ -52,10 +58,7 @@ impl Tally {
     pub fn new(candidates: &[Candidate], demand: &Demand, strategies: &[Strategy]) -> Self {
         let spreads = strategies.iter().any(|s| matches!(s, Strategy::Spread(_)));
         let group_tasks: Vec<u32> = if spreads {
-            candidates
-                .iter()
-                .map(|c| u32::try_from(c.group_count(&demand.group)).unwrap_or(u32::MAX))
-                .collect()
+            candidates.iter().map(|c| group_tasks(c, demand)).collect()
         } else {
             Vec::new()
         };
@@ -85,6 +88,34 @@ impl Tally {
         }
     }
 
+    /// Takes in candidate `i` as it is now (a tally kept between calls, with nothing placed,
+    /// for candidates that changed since it was made).
+    pub fn refresh(&mut self, candidates: &[Candidate], demand: &Demand, i: usize) {
+        let Some(c) = candidates.get(i) else {
+            return;
+        };
+        if let Some(r) = self.remaining.get_mut(i) {
+            *r = [c.remaining_cpu, c.remaining_memory];
+        }
+        let Some(old) = self.group_tasks.get(i).copied() else {
+            return;
+        };
+        let new = group_tasks(c, demand);
+        self.group_tasks[i] = new;
+        for b in self.buckets.iter_mut().flatten() {
+            if let Some(t) = b.of.get(i).and_then(|&k| b.tasks.get_mut(k as usize)) {
+                *t = t.saturating_sub(old);
+            }
+            let k = b.bucket(c.attribute(&b.name));
+            if let Some(slot) = b.of.get_mut(i) {
+                *slot = k;
+            }
+            if let Some(t) = b.tasks.get_mut(k as usize) {
+                *t = t.saturating_add(new);
+            }
+        }
+    }
+
     /// Counts one more task on candidate `i`.
     pub fn record(&mut self, i: usize) {
         if let Some(p) = self.placed.get_mut(i) {
@@ -101,25 +132,37 @@ impl Tally {
     }
 }
 
+fn group_tasks(c: &Candidate, demand: &Demand) -> u32 {
+    u32::try_from(c.group_count(&demand.group)).unwrap_or(u32::MAX)
+}
+
 impl Buckets {
     fn new(candidates: &[Candidate], attribute: &str, group_tasks: &[u32]) -> Self {
-        let mut index: BTreeMap<Option<&str>, u32> = BTreeMap::new();
-        let mut tasks = Vec::new();
-        let of = candidates
-            .iter()
-            .zip(group_tasks)
-            .map(|(c, &g)| {
-                let k = *index.entry(c.attribute(attribute)).or_insert_with(|| {
-                    tasks.push(0u32);
-                    u32::try_from(tasks.len() - 1).unwrap_or(u32::MAX)
-                });
-                if let Some(t) = tasks.get_mut(k as usize) {
-                    *t = t.saturating_add(g);
-                }
-                k
-            })
-            .collect();
-        Buckets { of, tasks }
+        let mut b = Buckets {
+            name: attribute.to_owned(),
+            values: BTreeMap::new(),
+            of: Vec::with_capacity(candidates.len()),
+            tasks: Vec::new(),
+        };
+        for (c, &g) in candidates.iter().zip(group_tasks) {
+            let k = b.bucket(c.attribute(attribute));
+            if let Some(t) = b.tasks.get_mut(k as usize) {
+                *t = t.saturating_add(g);
+            }
+            b.of.push(k);
+        }
+        b
+    }
+
+    /// The bucket of an attribute value, made if new.
+    fn bucket(&mut self, value: Option<&str>) -> u32 {
+        if let Some(&k) = self.values.get(&value.map(str::to_owned)) {
+            return k;
+        }
+        self.tasks.push(0);
+        let k = u32::try_from(self.tasks.len() - 1).unwrap_or(u32::MAX);
+        self.values.insert(value.map(str::to_owned), k);
+        k
     }
 }
 

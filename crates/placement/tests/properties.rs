@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use berth_placement::{
-    check, place, Candidate, Constraint, Demand, InstanceStatus, NoContainerInstances, Policy,
-    Request, Resource, SpreadField, Strategy as Rule, TaskOutcome,
+    check, place, place_with_memo, Candidate, Constraint, Demand, InstanceStatus, Memo,
+    NoContainerInstances, Policy, Request, Resource, SpreadField, Strategy as Rule, TaskOutcome,
 };
 use berth_query::Subject;
 use proptest::prelude::*;
@@ -193,6 +193,37 @@ proptest! {
             Err(NoContainerInstances) => {
                 prop_assert!(p.placed() == 0 && count > 0);
                 prop_assert!(cluster.iter().all(|c| c.status != InstanceStatus::Active));
+            }
+        }
+    }
+
+    /// A caller that keeps a memo across calls (telling it which candidates its placements
+    /// changed, and when the list itself changed) gets exactly the placements it would get
+    /// without one, call after call, whichever demands and policies alternate.
+    #[test]
+    fn a_memo_changes_no_placement(
+        cluster in cluster(),
+        pairs in proptest::collection::vec((demand(), policy()), 1..3),
+        calls in proptest::collection::vec((0usize..2, 1usize..6, any::<u64>(), 0u8..5), 1..10),
+    ) {
+        let mut cluster = cluster;
+        let mut memo = Memo::default();
+        for (pick, count, seed, shrink) in calls {
+            let (demand, policy) = pairs[pick % pairs.len()].clone();
+            let shrink = shrink == 0;
+            let req = Request::new(demand, policy, count);
+            let plain = place(&req, &cluster, seed);
+            let memoised = place_with_memo(&req, &cluster, seed, &mut memo);
+            prop_assert_eq!(plain.outcomes(), memoised.outcomes());
+            let after = replay(&req, &cluster, plain.outcomes())?;
+            let changed: Vec<usize> = (0..cluster.len()).filter(|&i| after[i] != cluster[i]).collect();
+            cluster = after;
+            for i in changed {
+                memo.changed(i);
+            }
+            if shrink && cluster.len() > 1 {
+                cluster.pop();
+                memo.reset();
             }
         }
     }

@@ -57,6 +57,12 @@ struct PollBody {
     wait_seconds: Option<u64>,
 }
 
+/// `SubmitTaskStateChanges`: ECS's task reports, many per call.
+#[derive(serde::Deserialize)]
+struct TaskReports {
+    changes: Vec<berth_ecs_model::shapes::SubmitTaskStateChangeRequest>,
+}
+
 pub async fn handle(
     ecs: Arc<Ecs>,
     hub: Arc<Hub>,
@@ -69,6 +75,20 @@ pub async fn handle(
             let req: ReconcileRequest = parse(&body)?;
             let resp = blocking(move || ecs.agent_reconcile(&req)).await?;
             encode(&resp)
+        }
+        "SubmitTaskStateChanges" => {
+            let req: TaskReports = parse(&body)?;
+            let results = blocking(move || ecs.submit_task_state_changes(&req.changes)).await?;
+            let results: Vec<serde_json::Value> = results
+                .into_iter()
+                .map(|r| match r {
+                    Ok(()) => serde_json::json!({"acknowledgment": "ACK"}),
+                    Err(e) => {
+                        serde_json::json!({"error": {"__type": e.code(), "message": e.to_string()}})
+                    }
+                })
+                .collect();
+            encode(&serde_json::json!({ "results": results }))
         }
         "ReportTaskDetails" => {
             let req: TaskDetailsRequest = parse(&body)?;
@@ -88,28 +108,33 @@ async fn poll(ecs: Arc<Ecs>, hub: Arc<Hub>, body: axum::body::Bytes) -> Result<V
     let wait = wait_seconds
         .map_or(MAX_WAIT, |s| Duration::from_secs(s).min(MAX_WAIT))
         .min(Duration::from_secs(ecs.heartbeat_seconds()));
-    let id = {
-        let ecs = ecs.clone();
-        let (cluster, ci) = (req.cluster.clone(), req.container_instance.clone());
-        blocking(move || ecs.agent_instance(cluster.as_deref(), &ci)).await?
-    };
+    // A poll only reads the last durable snapshot: it never waits for the disk, so it runs
+    // on the async worker (no hop to a blocking thread), except a full resync (`afterSeq`
+    // 0), whose answer can hold every task of the instance.
+    let inline = req.after_seq > 0;
+    let id = ecs
+        .agent_instance(req.cluster.as_deref(), &req.container_instance)
+        .map_err(WireError::from)?;
     let notify = hub.notify_for(&id);
     let deadline = tokio::time::Instant::now() + wait;
+    let look = |ecs: Arc<Ecs>, id: String, after: u64| async move {
+        if inline {
+            ecs.agent_poll(&id, after).map_err(WireError::from)
+        } else {
+            blocking(move || ecs.agent_poll(&id, after)).await
+        }
+    };
     loop {
         // Register interest before looking, so a change between the look and the wait wakes us.
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let resp = {
-            let (ecs, id, after) = (ecs.clone(), id.clone(), req.after_seq);
-            blocking(move || ecs.agent_poll(&id, after)).await?
-        };
+        let resp = look(ecs.clone(), id.clone(), req.after_seq).await?;
         if !resp.tasks.is_empty() || tokio::time::Instant::now() >= deadline {
             return encode(&resp);
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            let (ecs, id, after) = (ecs.clone(), id.clone(), req.after_seq);
-            let resp = blocking(move || ecs.agent_poll(&id, after)).await?;
+            let resp = look(ecs.clone(), id.clone(), req.after_seq).await?;
             return encode(&resp);
         }
     }

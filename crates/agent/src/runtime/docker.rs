@@ -8,8 +8,8 @@ use bollard::errors::Error as DockerError;
 use bollard::models::{ContainerStateStatusEnum, Ipam, NetworkCreateRequest};
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, InspectNetworkOptions, ListContainersOptions,
-    RemoveContainerOptions, RemoveImageOptions, StatsOptions, StopContainerOptions,
-    WaitContainerOptions,
+    ListNetworksOptions, RemoveContainerOptions, RemoveImageOptions, StatsOptions,
+    StopContainerOptions, WaitContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -38,6 +38,35 @@ impl DockerRuntime {
         let docker = Docker::connect_with_local_defaults().map_err(engine)?;
         let docker = docker.negotiate_version().await.map_err(engine)?;
         Ok(DockerRuntime { docker })
+    }
+
+    /// The Engine lets two agents starting at once on one host both create the network (names
+    /// are not unique there), after which the name is ambiguous. Every agent keeps the oldest
+    /// one and removes the others, so all of them converge on the same network; a network
+    /// already in use cannot be removed, and the oldest is the one that can be in use.
+    async fn dedupe_network(&self, name: &str) -> Result<()> {
+        let mut filters = HashMap::new();
+        filters.insert("name".to_owned(), vec![name.to_owned()]);
+        let options = ListNetworksOptions {
+            filters: Some(filters),
+        };
+        let mut same: Vec<(String, String)> = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(engine)?
+            .into_iter()
+            // The name filter matches parts of names too.
+            .filter(|n| n.name.as_deref() == Some(name))
+            .filter_map(|n| Some((n.created.map(|c| c.to_string())?, n.id?)))
+            .collect();
+        same.sort();
+        for (_, id) in same.iter().skip(1) {
+            if let Err(e) = self.docker.remove_network(id).await {
+                tracing::debug!(network = %id, error = %e, "duplicate network not removed");
+            }
+        }
+        Ok(())
     }
 }
 
@@ -305,6 +334,7 @@ impl Runtime for DockerRuntime {
             }) => {}
             Err(e) => return Err(engine(e)),
         }
+        self.dedupe_network(name).await?;
         self.network(name).await
     }
 

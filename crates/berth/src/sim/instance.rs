@@ -43,10 +43,11 @@ pub async fn register(endpoint: Endpoint, spec: &Spec) -> Result<String> {
         .ok_or_else(|| anyhow!("RegisterContainerInstance answered no ARN"))
 }
 
-/// Reports one instance sends at once: a real agent reports each task's progress on its
-/// own, so a busy instance's reports overlap (and share the control plane's group commit)
-/// instead of waiting for each other's fsync.
-const REPORTS_IN_FLIGHT: usize = 16;
+/// Reports per `BerthAgentV1.SubmitTaskStateChanges` call, and such calls one instance has
+/// in flight at once: like the agent, an instance reports what it has in batches, so a busy
+/// instance's reports share calls and the control plane's group commit.
+const REPORTS_PER_CALL: usize = 50;
+const CALLS_IN_FLIGHT: usize = 4;
 
 /// Polls for the instance's tasks and reports them, forever.
 pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<Stats>) {
@@ -71,7 +72,7 @@ pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<St
                 continue;
             }
         };
-        let mut in_flight = tokio::task::JoinSet::new();
+        let mut due: Vec<(String, &'static str, Value)> = Vec::new();
         for t in resp["tasks"].as_array().into_iter().flatten() {
             let Some(task_arn) = t["taskArn"].as_str() else {
                 continue;
@@ -97,16 +98,29 @@ pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<St
                 })
                 .collect();
             let report = json!({"cluster": cluster, "task": task_arn, "status": want, "containers": containers});
-            if in_flight.len() >= REPORTS_IN_FLIGHT {
+            due.push((task_arn.to_owned(), want, report));
+        }
+        let mut in_flight = tokio::task::JoinSet::new();
+        for chunk in due.chunks(REPORTS_PER_CALL) {
+            if in_flight.len() >= CALLS_IN_FLIGHT {
                 if let Some(done) = in_flight.join_next().await {
                     settle(done, &mut idle, &mut reported, &stats);
                 }
             }
             let mut c = idle.pop().unwrap_or_else(|| Client::new(endpoint.clone()));
-            let task_arn = task_arn.to_owned();
+            let sent: Vec<(String, &'static str)> =
+                chunk.iter().map(|(a, w, _)| (a.clone(), *w)).collect();
+            let body = json!({"changes": chunk.iter().map(|(_, _, r)| r).collect::<Vec<_>>()});
             in_flight.spawn(async move {
-                let ok = c.ecs("SubmitTaskStateChange", &report).await.is_ok();
-                (c, task_arn, want, ok)
+                let answer = c.call("BerthAgentV1.SubmitTaskStateChanges", &body).await;
+                let acked: Vec<bool> = match answer {
+                    Ok(r) => r["results"]
+                        .as_array()
+                        .map(|rs| rs.iter().map(|r| r["acknowledgment"] == "ACK").collect())
+                        .unwrap_or_default(),
+                    Err(_) => Vec::new(),
+                };
+                (c, sent, acked)
             });
         }
         while let Some(done) = in_flight.join_next().await {
@@ -118,27 +132,29 @@ pub async fn run(endpoint: Endpoint, cluster: String, arn: String, stats: Arc<St
     }
 }
 
-type Sent = (Client, String, &'static str, bool);
+type Sent = (Client, Vec<(String, &'static str)>, Vec<bool>);
 
-/// Counts a finished report and returns its connection to the idle ones.
+/// Counts a finished call's reports and returns its connection to the idle ones.
 fn settle(
     done: std::result::Result<Sent, tokio::task::JoinError>,
     idle: &mut Vec<Client>,
     reported: &mut HashMap<String, &'static str>,
     stats: &Stats,
 ) {
-    let Ok((c, task_arn, want, ok)) = done else {
+    let Ok((c, sent, acked)) = done else {
         stats.errors.fetch_add(1, Ordering::Relaxed);
         return;
     };
     idle.push(c);
-    if !ok {
-        stats.errors.fetch_add(1, Ordering::Relaxed);
-    } else if want == "RUNNING" {
-        stats.running_reports.fetch_add(1, Ordering::Relaxed);
-        reported.insert(task_arn, want);
-    } else {
-        stats.stopped_reports.fetch_add(1, Ordering::Relaxed);
-        reported.remove(&task_arn);
+    for (i, (task_arn, want)) in sent.into_iter().enumerate() {
+        if !acked.get(i).copied().unwrap_or(false) {
+            stats.errors.fetch_add(1, Ordering::Relaxed);
+        } else if want == "RUNNING" {
+            stats.running_reports.fetch_add(1, Ordering::Relaxed);
+            reported.insert(task_arn, want);
+        } else {
+            stats.stopped_reports.fetch_add(1, Ordering::Relaxed);
+            reported.remove(&task_arn);
+        }
     }
 }

@@ -39,6 +39,23 @@ fn container_rank(status: &str) -> Option<u8> {
 
 const ACK: &str = "ACK";
 
+/// Reports in one `BerthAgentV1.SubmitTaskStateChanges` call.
+pub(crate) const MAX_REPORTS: usize = 100;
+
+/// The statuses a task report names must be ones ECS knows.
+fn check_task_report(req: &SubmitTaskStateChangeRequest) -> Result<()> {
+    if let Some(s) = req.status.as_deref() {
+        rank(s).ok_or_else(|| EcsError::invalid(format!("Unknown task status '{s}'.")))?;
+    }
+    for c in list(&req.containers) {
+        if let Some(s) = c.status.as_deref() {
+            container_rank(s)
+                .ok_or_else(|| EcsError::invalid(format!("Unknown container status '{s}'.")))?;
+        }
+    }
+    Ok(())
+}
+
 impl Ecs {
     pub(crate) fn discover_poll_endpoint(
         &self,
@@ -59,60 +76,103 @@ impl Ecs {
         &self,
         req: SubmitTaskStateChangeRequest,
     ) -> Result<SubmitTaskStateChangeResponse> {
-        let status = req.status.clone();
-        if let Some(s) = status.as_deref() {
-            rank(s).ok_or_else(|| EcsError::invalid(format!("Unknown task status '{s}'.")))?;
-        }
-        for c in list(&req.containers) {
-            if let Some(s) = c.status.as_deref() {
-                container_rank(s)
-                    .ok_or_else(|| EcsError::invalid(format!("Unknown container status '{s}'.")))?;
-            }
-        }
+        check_task_report(&req)?;
         let now = self.now();
-        let service_task = self.db.write(|tx| {
-            let mut rec = self.reported_task(tx, req.cluster.as_deref(), req.task.as_deref())?;
-            let before = rec.task.clone();
-            for c in list(&req.containers) {
-                apply_container(
-                    &mut rec,
-                    c.container_name.as_deref(),
-                    c.status.as_deref(),
-                    c.exit_code,
-                    c.reason.as_deref(),
-                    c.runtime_id.as_deref(),
-                    c.image_digest.as_deref(),
-                    c.network_bindings.as_ref(),
-                );
-            }
-            if let Some(t) = req.pull_started_at {
-                rec.task.pull_started_at.get_or_insert(t);
-            }
-            if let Some(t) = req.pull_stopped_at {
-                rec.task.pull_stopped_at.get_or_insert(t);
-            }
-            if let Some(t) = req.execution_stopped_at {
-                rec.task.execution_stopped_at.get_or_insert(t);
-            }
-            for a in list(&req.attachments) {
-                apply_attachment(&mut rec, a);
-            }
-            if let Some(s) = status.as_deref() {
-                self.advance(tx, &mut rec, s, req.reason.as_deref(), now)?;
-            }
-            let service_task = rec.group().starts_with("service:");
-            if rec.task != before {
-                rec.task.version += 1;
-                tx.put(rec)?;
-            }
-            Ok(service_task)
-        })?;
+        let service_task = self.db.write(|tx| self.apply_task_report(tx, &req, now))?;
         if service_task {
             self.wake_services();
         }
         Ok(SubmitTaskStateChangeResponse {
             acknowledgment: Some(ACK.into()),
         })
+    }
+
+    /// `BerthAgentV1.SubmitTaskStateChanges`: many task reports in one call and one durable
+    /// write, applied in order. Each report stands alone: one that is refused (its task
+    /// unknown, say) changes nothing and gets its error; the others are applied.
+    pub fn submit_task_state_changes(
+        &self,
+        reports: &[SubmitTaskStateChangeRequest],
+    ) -> Result<Vec<Result<()>>> {
+        if reports.len() > MAX_REPORTS {
+            return Err(EcsError::invalid(format!(
+                "At most {MAX_REPORTS} reports fit in one call."
+            )));
+        }
+        let now = self.now();
+        let (results, wake) = self.db.write(|tx| {
+            let mut wake = false;
+            let results = reports
+                .iter()
+                .map(|req| {
+                    let violations = berth_ecs_model::Validate::violations(req);
+                    if !violations.is_empty() {
+                        return Err(EcsError::invalid(violations.join("; ")));
+                    }
+                    check_task_report(req)?;
+                    let sp = tx.savepoint();
+                    match self.apply_task_report(tx, req, now) {
+                        Ok(service_task) => {
+                            wake |= service_task;
+                            Ok(())
+                        }
+                        Err(e) => {
+                            tx.rollback_to(sp);
+                            Err(e)
+                        }
+                    }
+                })
+                .collect::<Vec<_>>();
+            Ok((results, wake))
+        })?;
+        if wake {
+            self.wake_services();
+        }
+        Ok(results)
+    }
+
+    /// Applies one task report; answers whether the task is a service's.
+    fn apply_task_report(
+        &self,
+        tx: &mut Tx<'_>,
+        req: &SubmitTaskStateChangeRequest,
+        now: f64,
+    ) -> Result<bool> {
+        let mut rec = self.reported_task(tx, req.cluster.as_deref(), req.task.as_deref())?;
+        let before = rec.task.clone();
+        for c in list(&req.containers) {
+            apply_container(
+                &mut rec,
+                c.container_name.as_deref(),
+                c.status.as_deref(),
+                c.exit_code,
+                c.reason.as_deref(),
+                c.runtime_id.as_deref(),
+                c.image_digest.as_deref(),
+                c.network_bindings.as_ref(),
+            );
+        }
+        if let Some(t) = req.pull_started_at {
+            rec.task.pull_started_at.get_or_insert(t);
+        }
+        if let Some(t) = req.pull_stopped_at {
+            rec.task.pull_stopped_at.get_or_insert(t);
+        }
+        if let Some(t) = req.execution_stopped_at {
+            rec.task.execution_stopped_at.get_or_insert(t);
+        }
+        for a in list(&req.attachments) {
+            apply_attachment(&mut rec, a);
+        }
+        if let Some(s) = req.status.as_deref() {
+            self.advance(tx, &mut rec, s, req.reason.as_deref(), now)?;
+        }
+        let service_task = rec.group().starts_with("service:");
+        if rec.task != before {
+            rec.task.version += 1;
+            tx.put(rec)?;
+        }
+        Ok(service_task)
     }
 
     pub(crate) fn submit_container_state_change(

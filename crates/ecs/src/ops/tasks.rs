@@ -202,15 +202,20 @@ impl Ecs {
                 FARGATE_POOL
             }
         };
-        let request = Request::new(d, policy, count);
-        let live = self.agents.liveness(now);
+        let mut request = Request::new(d, policy, count);
+        if !explain {
+            // Failures come from the candidates' verdicts; per-task detail is for explanations.
+            request.detail = berth_placement::Detail::Summary;
+        }
+        let live = self.agents.live_view(now);
         let (chosen, chosen_arns, failures, explanation) = self.candidate_cache.with(
             self.db.discarded(),
             state,
             pool,
-            live,
-            |cands, ids| {
-                let placement = berth_placement::place(&request, cands, seed);
+            now,
+            &live,
+            |cands: &[berth_placement::Candidate], ids: &[String], memo: &mut berth_placement::Memo| {
+                let placement = berth_placement::place_with_memo(&request, cands, seed, memo);
                 let mut chosen = Vec::new();
                 for outcome in placement.outcomes() {
                     if let TaskOutcome::Placed(i) = outcome {
