@@ -48,6 +48,8 @@ impl Reporter {
 const BATCH: usize = 50;
 
 const TASK_REPORT: &str = "SubmitTaskStateChange";
+/// Berth's batched form of it (docs/AGENT_PROTOCOL.md).
+const BATCH_TARGET: &str = "BerthAgentV1.SubmitTaskStateChanges";
 
 fn is_task_report(r: &Report) -> bool {
     r.target
@@ -63,6 +65,7 @@ fn is_task_report(r: &Report) -> bool {
 async fn deliver(endpoint: Endpoint, mut rx: mpsc::UnboundedReceiver<Report>) {
     let mut client = Client::new(endpoint);
     let mut held: Option<Report> = None;
+    let mut batching = true;
     loop {
         let report = match held.take() {
             Some(r) => r,
@@ -72,7 +75,7 @@ async fn deliver(endpoint: Endpoint, mut rx: mpsc::UnboundedReceiver<Report>) {
             },
         };
         if !is_task_report(&report) {
-            send(&mut client, &report.target, &report.body).await;
+            let _ = send(&mut client, &report.target, &report.body).await;
             continue;
         }
         let mut batch = vec![report.body];
@@ -86,35 +89,44 @@ async fn deliver(endpoint: Endpoint, mut rx: mpsc::UnboundedReceiver<Report>) {
                 Err(_) => break,
             }
         }
-        if batch.len() == 1 {
-            let target = format!("{}.{TASK_REPORT}", berth_client::ECS_PREFIX);
-            send(&mut client, &target, &batch[0]).await;
-            continue;
-        }
-        let body = serde_json::json!({ "changes": batch });
-        if let Some(answer) = send(&mut client, "BerthAgentV1.SubmitTaskStateChanges", &body).await
-        {
-            for r in answer["results"].as_array().into_iter().flatten() {
-                if let Some(e) = r.get("error") {
-                    tracing::warn!(error = %e, "task report rejected");
+        if batch.len() > 1 && batching {
+            let body = serde_json::json!({ "changes": batch });
+            match send(&mut client, BATCH_TARGET, &body).await {
+                Ok(answer) => {
+                    for r in answer["results"].as_array().into_iter().flatten() {
+                        if let Some(e) = r.get("error") {
+                            tracing::warn!(error = %e, "task report rejected");
+                        }
+                    }
+                    continue;
                 }
+                // A control plane older than the batched call: report one by one from now on.
+                Err(code) if code == "UnknownOperationException" => batching = false,
+                // The batch as a whole was refused (one malformed report refuses it all):
+                // send each on its own below, so the others still arrive.
+                Err(_) => {}
             }
+        }
+        let target = format!("{}.{TASK_REPORT}", berth_client::ECS_PREFIX);
+        for body in &batch {
+            // A rejection was logged by `send`; a report is not sent twice.
+            let _ = send(&mut client, &target, body).await;
         }
     }
 }
 
-/// Sends one call until it is delivered or rejected; the answer if it was delivered.
-async fn send(client: &mut Client, target: &str, body: &Value) -> Option<Value> {
+/// Sends one call until it is delivered or rejected: the answer, or the rejection's code.
+async fn send(client: &mut Client, target: &str, body: &Value) -> Result<Value, String> {
     let mut backoff = Duration::from_millis(200);
     loop {
         match client
             .call_within(Duration::from_secs(30), target, body)
             .await
         {
-            Ok(v) => return Some(v),
+            Ok(v) => return Ok(v),
             Err(Error::Api(e)) if e.status < 500 && e.code != "ThrottlingException" => {
                 tracing::warn!(target = %target, error = %e, "report rejected");
-                return None;
+                return Err(e.code);
             }
             Err(e) => {
                 tracing::debug!(target = %target, error = %e, "report not delivered; retrying");
@@ -122,5 +134,101 @@ async fn send(client: &mut Client, target: &str, body: &Value) -> Option<Value> 
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    /// A control plane that knows only the one-by-one report: it records every call's target
+    /// and task.
+    async fn old_control_plane() -> (Endpoint, Arc<Mutex<Vec<(String, String)>>>) {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = calls.clone();
+        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
+            let seen = seen.clone();
+            async move {
+                let target = headers
+                    .get("x-amz-target")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let body: Value = serde_json::from_str(&body).unwrap_or_default();
+                let task = body["task"].as_str().unwrap_or_default().to_owned();
+                seen.lock().expect("calls").push((target.clone(), task));
+                if target == BATCH_TARGET {
+                    let error =
+                        serde_json::json!({"__type": "UnknownOperationException", "message": "no"});
+                    (StatusCode::BAD_REQUEST, error.to_string()).into_response()
+                } else {
+                    (StatusCode::OK, "{}").into_response()
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let endpoint = Endpoint::new(&url, "test", "test", "us-east-1").expect("endpoint");
+        (endpoint, calls)
+    }
+
+    #[tokio::test]
+    async fn reports_a_control_plane_without_the_batched_call_refuses_arrive_one_by_one() {
+        let (endpoint, calls) = old_control_plane().await;
+        let (reporter, rx) = Reporter::capture();
+        let report = |task: &str| {
+            reporter.ecs(
+                TASK_REPORT,
+                serde_json::json!({"cluster": "c", "task": task, "status": "RUNNING"}),
+            )
+        };
+        // Queued together, so the first try is one batched call.
+        for task in ["t1", "t2", "t3"] {
+            report(task);
+        }
+        let delivery = tokio::spawn(deliver(endpoint, rx));
+        let single = format!("{}.{TASK_REPORT}", berth_client::ECS_PREFIX);
+        let wait_for = |n: usize| {
+            let calls = calls.clone();
+            async move {
+                for _ in 0..200 {
+                    if calls.lock().expect("calls").len() >= n {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        };
+        wait_for(4).await;
+        let expected: Vec<(String, String)> = [
+            (BATCH_TARGET, ""),
+            (single.as_str(), "t1"),
+            (single.as_str(), "t2"),
+            (single.as_str(), "t3"),
+        ]
+        .iter()
+        .map(|(t, k)| (t.to_string(), k.to_string()))
+        .collect();
+        assert_eq!(*calls.lock().expect("calls"), expected);
+        // Later reports queued together are no longer tried as a batch.
+        for task in ["t4", "t5"] {
+            report(task);
+        }
+        wait_for(6).await;
+        let later: Vec<_> = calls.lock().expect("calls")[4..].to_vec();
+        assert_eq!(
+            later,
+            [(single.clone(), "t4".to_owned()), (single, "t5".to_owned())]
+        );
+        drop(reporter);
+        delivery.abort();
     }
 }

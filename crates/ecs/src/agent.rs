@@ -21,6 +21,10 @@ use crate::ops::container_instances::find;
 use crate::records::{ContainerInstanceRec, TaskRec};
 use crate::Ecs;
 
+/// How much earlier than its timeout an agent's poll already counts as a revival (see
+/// `Agents::seen`).
+const REVIVAL_MARGIN_SECS: f64 = 1.0;
+
 /// Called with a container instance id whenever its agent has something new to learn.
 pub type Notifier = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -42,6 +46,8 @@ pub(crate) struct Agents {
 /// so without another poll, and a counter that moves when one may have come back.
 pub(crate) struct Liveness<'a> {
     pub revivals: u64,
+    /// The agent timeout, seconds.
+    pub timeout: f64,
     pub check: LiveCheck<'a>,
 }
 
@@ -72,7 +78,9 @@ impl Agents {
             .unwrap_or_else(|p| p.into_inner())
             .insert(instance_id.to_owned(), now)
             .unwrap_or(self.started_at);
-        if now - before >= timeout {
+        // A placement that read the clock a little after this poll did could have judged the
+        // agent timed out a moment ago: count it as a revival a little early.
+        if now + REVIVAL_MARGIN_SECS >= before + timeout {
             self.revivals.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -85,6 +93,7 @@ impl Agents {
         let started = self.started_at;
         Liveness {
             revivals,
+            timeout,
             check: Box::new(move |id: &str| {
                 let last = self
                     .last_seen
@@ -106,7 +115,7 @@ impl Agents {
             .get(instance_id)
             .copied()
             .unwrap_or(self.started_at);
-        now - last < *self.timeout_secs.read().unwrap_or_else(|p| p.into_inner())
+        now < last + self.timeout()
     }
 
     /// `connected` for many instances under one lock.
@@ -114,7 +123,7 @@ impl Agents {
         let seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
         let timeout = *self.timeout_secs.read().unwrap_or_else(|p| p.into_inner());
         let started = self.started_at;
-        move |id: &str| now - seen.get(id).copied().unwrap_or(started) < timeout
+        move |id: &str| now < seen.get(id).copied().unwrap_or(started) + timeout
     }
 
     pub(crate) fn notify(&self, instance_ids: &[String]) {

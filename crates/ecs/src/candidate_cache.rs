@@ -24,8 +24,8 @@ pub(crate) struct CandidateCache {
 
 #[derive(Default)]
 struct ClusterCandidates {
-    /// `Db::discarded()` when built: a failed commit reuses change marks, so the cache starts
-    /// over after one.
+    /// `State::mark_epoch` when built: a failed commit reuses change marks, so the cache
+    /// starts over after one.
     epoch: u64,
     /// The last change mark applied.
     mark: u64,
@@ -93,7 +93,8 @@ impl ClusterCandidates {
             return;
         }
         self.revivals = live.revivals;
-        self.live_until = f64::INFINITY;
+        // Look again within one timeout in any case, so a verdict that raced a poll heals.
+        self.live_until = now + live.timeout;
         for (i, (id, c)) in self.ids.iter().zip(&mut self.cands).enumerate() {
             let (connected, until) = (live.check)(id);
             if c.agent_connected != connected {
@@ -113,24 +114,31 @@ impl CandidateCache {
     ///
     /// `state` is normally the writer's working state, the newest there is. A state older
     /// than the cache (a reader's snapshot) gets candidates built afresh, and the cache is
-    /// left as it is.
+    /// left as it is. A state from a newer mark epoch (after a failed commit) starts the
+    /// cache over.
     pub(crate) fn with<R>(
         &self,
-        epoch: u64,
         state: &State,
         cluster: &str,
         now: f64,
         live: &Liveness<'_>,
         f: impl FnOnce(&[Candidate], &[String], &mut Memo) -> R,
     ) -> R {
-        let mut all = self.clusters.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all = self.clusters.lock().unwrap_or_else(|poisoned| {
+            // A panic mid-refresh may have left a cache behind its mark: start over.
+            self.clusters.clear_poison();
+            let mut all = poisoned.into_inner();
+            all.clear();
+            all
+        });
+        let epoch = state.mark_epoch;
         let cc = all
             .entry(cluster.to_owned())
             .or_insert_with(|| ClusterCandidates::new(epoch));
-        if cc.epoch != epoch {
+        if cc.epoch < epoch {
             *cc = ClusterCandidates::new(epoch);
         }
-        if state.last_mark < cc.mark {
+        if cc.epoch > epoch || state.last_mark < cc.mark {
             drop(all);
             let mut fresh = ClusterCandidates::new(epoch);
             fresh.refresh(state, cluster, live);
@@ -158,11 +166,29 @@ mod tests {
         serde_json::from_slice(&out).ok()
     }
 
+    /// Registers an instance in cluster `c`; its ARN.
+    fn register(ecs: &Ecs) -> String {
+        call(
+            ecs,
+            Operation::RegisterContainerInstance,
+            json!({"cluster": "c",
+            "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 1000},
+                               {"name": "MEMORY", "type": "INTEGER", "integerValue": 1000}]}),
+        )
+        .and_then(|r| {
+            r["containerInstance"]["containerInstanceArn"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .expect("registered")
+    }
+
     /// Whatever happens to a cluster, the cached candidates equal freshly built ones.
     fn check_cache(ecs: &Ecs) {
         ecs.db.read(|state| {
             let live = crate::agent::Liveness {
                 revivals: 0,
+                timeout: 60.0,
                 check: Box::new(|_: &str| (true, f64::INFINITY)),
             };
             let fresh: Vec<_> = state
@@ -172,7 +198,7 @@ mod tests {
                 .map(|r| crate::placing::candidate(state, r, true))
                 .collect();
             ecs.candidate_cache
-                .with(ecs.db.discarded(), state, "c", 0.0, &live, |cands, _, _| {
+                .with(state, "c", 0.0, &live, |cands, _, _| {
                     assert_eq!(cands, &fresh[..]);
                 });
         });
@@ -181,9 +207,10 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
-        fn cached_candidates_match_fresh_ones(ops in proptest::collection::vec((0u8..9, 0usize..4), 1..40)) {
+        fn cached_candidates_match_fresh_ones(ops in proptest::collection::vec((0u8..10, 0usize..4), 1..40)) {
+            let store = Arc::new(berth_store::MemStore::default());
             let ecs = Ecs::open(
-                Arc::new(berth_store::MemStore::default()),
+                store.clone(),
                 Arc::new(FixedClock::new(1_700_000_000_000)),
                 Scope::new("us-east-1", "000000000000"),
             ).expect("open");
@@ -225,12 +252,68 @@ mod tests {
                             "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 500},
                                                {"name": "MEMORY", "type": "INTEGER", "integerValue": 500}]}));
                     }
+                    9 => {
+                        // A failed commit discards placements the cache has already seen.
+                        store.set_failing(true);
+                        let refused = call(&ecs, Operation::RunTask, json!({"cluster": "c", "taskDefinition": "f", "count": k + 1}));
+                        store.set_failing(false);
+                        // Refused, unless nothing could be placed (then nothing was written).
+                        prop_assert!(refused.is_none_or(|r| r["tasks"].as_array().is_some_and(Vec::is_empty)));
+                    }
                     _ => if let Some(i) = instances.get(k) {
                         call(&ecs, Operation::UpdateContainerInstancesState, json!({"cluster": "c", "containerInstances": [i], "status": if k % 2 == 0 { "DRAINING" } else { "ACTIVE" }}));
                     },
                 }
                 check_cache(&ecs);
             }
+        }
+    }
+
+    #[test]
+    fn a_failed_commit_starts_the_cache_over() {
+        let store = Arc::new(berth_store::MemStore::default());
+        let ecs = Ecs::open(
+            store.clone(),
+            Arc::new(FixedClock::new(1_700_000_000_000)),
+            Scope::new("us-east-1", "000000000000"),
+        )
+        .expect("open");
+        call(&ecs, Operation::CreateCluster, json!({"clusterName": "c"}));
+        call(
+            &ecs,
+            Operation::RegisterTaskDefinition,
+            json!({"family": "f", "containerDefinitions": [{"name": "a", "image": "i", "memory": 100}]}),
+        );
+        let (a, b) = (register(&ecs), register(&ecs));
+        let pick = json!([{"name": "pick", "value": "yes", "targetId": a}]);
+        call(
+            &ecs,
+            Operation::PutAttributes,
+            json!({"cluster": "c", "attributes": pick}),
+        );
+        for name in ["s1", "s2"] {
+            call(
+                &ecs,
+                Operation::CreateService,
+                json!({"cluster": "c", "serviceName": name, "taskDefinition": "f", "desiredCount": 1,
+                    "placementConstraints": [{"type": "memberOf", "expression": "attribute:pick == yes"}]}),
+            );
+        }
+        // Both services are placed on `a` in one write, so the second placement's cache sees
+        // the first one's change; then the commit fails.
+        store.set_failing(true);
+        assert!(ecs.reconcile_services().is_err());
+        store.set_failing(false);
+        check_cache(&ecs);
+        // Changes to `b` give out the discarded marks again, then go past them.
+        for n in 0..6 {
+            let attribute = json!([{"name": format!("a{n}"), "value": "v", "targetId": b}]);
+            call(
+                &ecs,
+                Operation::PutAttributes,
+                json!({"cluster": "c", "attributes": attribute}),
+            );
+            check_cache(&ecs);
         }
     }
 
@@ -245,31 +328,15 @@ mod tests {
         .expect("open");
         ecs.set_agent_timeout(30.0);
         call(&ecs, Operation::CreateCluster, json!({"clusterName": "c"}));
-        let arn = call(
-            &ecs,
-            Operation::RegisterContainerInstance,
-            json!({"cluster": "c",
-            "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 1000},
-                               {"name": "MEMORY", "type": "INTEGER", "integerValue": 1000}]}),
-        )
-        .and_then(|r| {
-            r["containerInstance"]["containerInstanceArn"]
-                .as_str()
-                .map(str::to_owned)
-        })
-        .expect("registered");
+        let arn = register(&ecs);
         let connected = |ecs: &Ecs| {
             let now = ecs.now();
             let live = ecs.agents.live_view(now);
             ecs.db.read(|state| {
-                ecs.candidate_cache.with(
-                    ecs.db.discarded(),
-                    state,
-                    "c",
-                    now,
-                    &live,
-                    |cands, _, _| cands.iter().map(|c| c.agent_connected).collect::<Vec<_>>(),
-                )
+                ecs.candidate_cache
+                    .with(state, "c", now, &live, |cands, _, _| {
+                        cands.iter().map(|c| c.agent_connected).collect::<Vec<_>>()
+                    })
             })
         };
         assert_eq!(connected(&ecs), [true]);
@@ -280,5 +347,18 @@ mod tests {
         // The agent polls again: a heartbeat with no record change.
         ecs.agent_instance(Some("c"), &arn).expect("heartbeat");
         assert_eq!(connected(&ecs), [true], "back after a poll");
+
+        // A placement that read the clock just after a poll did, but looked before the poll
+        // was recorded, saw the agent timed out: the poll still counts as a revival.
+        let polled = ecs.now();
+        clock.advance_millis(30_500);
+        assert_eq!(connected(&ecs), [false], "timed out half a second ago");
+        let id = arn.rsplit('/').next().unwrap_or_default();
+        ecs.agents.seen(id, polled + 29.5);
+        assert_eq!(
+            connected(&ecs),
+            [true],
+            "the poll half a second before counts"
+        );
     }
 }

@@ -72,6 +72,10 @@ pub struct State {
     pub instance_marks: imbl::OrdMap<String, u64>,
     /// The last change mark given out.
     pub last_mark: u64,
+    /// Moves on each time a failed commit discards changes: the working state then goes back
+    /// to the visible one and change marks are given out again, so anything kept by mark
+    /// (placement candidates) must start over.
+    pub mark_epoch: u64,
 }
 
 impl State {
@@ -230,6 +234,9 @@ struct Writer {
     pending: Vec<Pending>,
     /// Sequence number of the batch being filled.
     open_batch: u64,
+    /// The last batch given changes (0: none since the last failed commit, whose discarding
+    /// left only durable changes).
+    last_filled: u64,
 }
 
 /// Which batches are durable, and whether a leader is committing one.
@@ -272,15 +279,11 @@ impl Db {
                 working: state,
                 pending: Vec::new(),
                 open_batch: 1,
+                last_filled: 0,
             }),
             progress: Mutex::new(Progress::default()),
             store,
         })
-    }
-
-    /// How many commits have failed (each discards the changes not yet durable).
-    pub fn discarded(&self) -> u64 {
-        self.progress().failed.len() as u64
     }
 
     /// Runs `f` on the durable state. Never waits for the disk.
@@ -310,10 +313,14 @@ impl Db {
             let ops = std::mem::take(&mut tx.ops);
             drop(tx);
             if ops.is_empty() {
-                return Ok(result);
+                // Nothing to save, but what it answers may rest on other writes' changes:
+                // it waits for them to be durable too.
+                (result, w.last_filled)
+            } else {
+                w.pending.extend(ops);
+                w.last_filled = w.open_batch;
+                (result, w.open_batch)
             }
-            w.pending.extend(ops);
-            (result, w.open_batch)
         };
         self.wait_durable(batch)?;
         Ok(result)
@@ -389,7 +396,13 @@ impl Db {
             w.open_batch += 1;
             (std::mem::take(&mut w.pending), w.working.clone(), batch)
         };
-        match encode(ops).and_then(|ops| self.store.commit(ops).map_err(|e| e.to_string())) {
+        // A panic in the store counts as a failed commit: the writers waiting on this batch
+        // are told, and a later one leads the next commit.
+        let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            encode(ops).and_then(|ops| self.store.commit(ops).map_err(|e| e.to_string()))
+        }))
+        .unwrap_or_else(|_| Err("the store panicked".to_owned()));
+        match saved {
             Ok(()) => {
                 let previous = std::mem::replace(
                     &mut *self.visible.write().unwrap_or_else(|p| p.into_inner()),
@@ -407,11 +420,14 @@ impl Db {
                     .read()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
+                let epoch = w.working.mark_epoch.max(visible.mark_epoch) + 1;
                 w.working = (*visible).clone();
+                w.working.mark_epoch = epoch;
                 w.pending.clear();
                 // Writes staged after the cut were built on the discarded changes: drop them too.
                 let last = w.open_batch;
                 w.open_batch += 1;
+                w.last_filled = 0;
                 Err((batch, last))
             }
         }
@@ -472,7 +488,7 @@ fn load<R: Record>(store: &dyn Store, state: &mut State) -> Result<()> {
 mod tests {
     use super::*;
     use berth_ecs_model::shapes::Cluster;
-    use berth_store::MemStore;
+    use berth_store::{MemStore, StoreError};
 
     fn cluster(name: &str) -> ClusterRec {
         ClusterRec {
@@ -481,6 +497,122 @@ mod tests {
                 ..Default::default()
             },
         }
+    }
+
+    /// A store whose commits wait at a gate the test opens, then pass or fail.
+    #[derive(Default)]
+    struct GateStore {
+        inner: MemStore,
+        /// (commits waiting, the gate's verdict once opened: Some(pass))
+        gate: Mutex<(usize, Option<bool>)>,
+        moved: Condvar,
+    }
+
+    impl GateStore {
+        fn open(&self, pass: bool) {
+            self.gate.lock().expect("gate").1 = Some(pass);
+            self.moved.notify_all();
+        }
+
+        fn wait_for_commit(&self) {
+            let mut gate = self.gate.lock().expect("gate");
+            while gate.0 == 0 {
+                gate = self.moved.wait(gate).expect("gate");
+            }
+        }
+    }
+
+    impl Store for GateStore {
+        fn commit(&self, ops: Vec<Op>) -> std::result::Result<(), StoreError> {
+            let mut gate = self.gate.lock().expect("gate");
+            gate.0 += 1;
+            self.moved.notify_all();
+            while gate.1.is_none() {
+                gate = self.moved.wait(gate).expect("gate");
+            }
+            if gate.1 == Some(false) {
+                return Err(StoreError::Backend("gate closed".into()));
+            }
+            drop(gate);
+            self.inner.commit(ops)
+        }
+
+        fn load(&self, kind: &str) -> std::result::Result<Vec<(String, Vec<u8>)>, StoreError> {
+            self.inner.load(kind)
+        }
+    }
+
+    /// A write that changes nothing but saw another write's change answers only once that
+    /// change is durable, and fails if it is discarded.
+    #[test]
+    fn a_write_without_changes_waits_for_the_changes_it_saw() {
+        for pass in [true, false] {
+            let store = Arc::new(GateStore::default());
+            let db = Arc::new(Db::open(store.clone()).expect("open"));
+            let writer = {
+                let db = db.clone();
+                std::thread::spawn(move || db.write(|tx| tx.put(cluster("c"))))
+            };
+            store.wait_for_commit();
+            let (tx, rx) = std::sync::mpsc::channel();
+            let reader = {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let answer = db.write(|tx| Ok(tx.state.clusters.contains_key("c")));
+                    let _ = tx.send(answer.is_ok());
+                    answer
+                })
+            };
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            assert!(
+                rx.try_recv().is_err(),
+                "answered before the change was durable"
+            );
+            store.open(pass);
+            assert_eq!(writer.join().expect("writer").is_ok(), pass);
+            let answer = reader.join().expect("reader");
+            assert_eq!(answer.is_ok(), pass);
+            if pass {
+                assert_eq!(answer.ok(), Some(true));
+            }
+            // Afterwards a write without changes answers at once, even after a failure.
+            assert!(db.write(|_| Ok(())).is_ok());
+        }
+    }
+
+    /// A store that panics on its first commit.
+    #[derive(Default)]
+    struct PanicOnceStore {
+        inner: MemStore,
+        panicked: std::sync::atomic::AtomicBool,
+    }
+
+    impl Store for PanicOnceStore {
+        fn commit(&self, ops: Vec<Op>) -> std::result::Result<(), StoreError> {
+            if !self
+                .panicked
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                panic!("the disk is on fire");
+            }
+            self.inner.commit(ops)
+        }
+
+        fn load(&self, kind: &str) -> std::result::Result<Vec<(String, Vec<u8>)>, StoreError> {
+            self.inner.load(kind)
+        }
+    }
+
+    #[test]
+    fn a_store_that_panics_fails_that_write_and_not_the_next() {
+        let db = Db::open(Arc::new(PanicOnceStore::default())).expect("open");
+        assert!(matches!(
+            db.write(|tx| tx.put(cluster("a"))),
+            Err(EcsError::Server(_))
+        ));
+        assert!(!db.read(|s| s.clusters.contains_key("a")));
+        db.write(|tx| tx.put(cluster("b"))).expect("next write");
+        assert!(db.read(|s| s.clusters.contains_key("b") && !s.clusters.contains_key("a")));
     }
 
     #[test]

@@ -209,7 +209,6 @@ impl Ecs {
         }
         let live = self.agents.live_view(now);
         let (chosen, chosen_arns, failures, explanation) = self.candidate_cache.with(
-            self.db.discarded(),
             state,
             pool,
             now,
