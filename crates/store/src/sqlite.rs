@@ -2,7 +2,8 @@
 //! so a committed batch survives `kill -9` and power loss.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection};
 
@@ -27,6 +28,9 @@ const CACHE_KIB: i64 = 32_768;
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Set by the checkpointer when the WAL has grown long: the writer then makes it start
+    /// over after its next commit.
+    restart_wanted: Arc<AtomicBool>,
     /// Dropped with the store, which stops the checkpointer.
     _checkpointer: std::sync::mpsc::Sender<()>,
 }
@@ -34,11 +38,24 @@ pub struct SqliteStore {
 /// How often the checkpointer moves committed pages from the WAL into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// WAL frames (pages) past which the checkpointer makes the WAL start over (64 MiB).
+const RESTART_FRAMES: i64 = 8192;
+
+/// The size the WAL file is cut back to when it starts over, in bytes.
+const WAL_KEEP_BYTES: i64 = 128 * 1024 * 1024;
+
 /// Checkpoints the WAL from its own connection and thread, so that no commit waits for one
 /// (SQLite's automatic checkpoint runs inside whichever commit crosses its threshold: every
 /// few megabytes, one commit took tens of milliseconds longer). A passive checkpoint never
-/// blocks the writer; the WAL starts over once everything in it is in the database.
-fn start_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
+/// blocks the writer, but the WAL only starts over when a checkpoint has copied all of it,
+/// which never happens while commits keep coming: the WAL then grew by gigabytes, and every
+/// commit wrote to new, zero-filled blocks. So once the WAL holds `restart_frames` frames,
+/// the checkpointer asks the writer to restart it (see `SqliteStore::commit`).
+fn start_checkpointer(
+    path: &Path,
+    restart_frames: i64,
+    restart_wanted: Arc<AtomicBool>,
+) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
@@ -48,8 +65,13 @@ fn start_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                 stopped.recv_timeout(CHECKPOINT_EVERY)
             {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+                // (busy, frames in the WAL, frames checkpointed)
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+                    Ok(frames) if frames >= restart_frames => {
+                        restart_wanted.store(true, Ordering::Relaxed);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
                 }
             }
         })
@@ -60,6 +82,10 @@ fn start_checkpointer(path: &Path) -> Result<std::sync::mpsc::Sender<()>, StoreE
 impl SqliteStore {
     /// Opens (creating if needed) `<dir>/berth.db`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, RESTART_FRAMES)
+    }
+
+    fn open_with(dir: &Path, restart_frames: i64) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
         let path = dir.join("berth.db");
@@ -70,11 +96,14 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        let restart_wanted = Arc::new(AtomicBool::new(false));
         Ok(SqliteStore {
             conn: Mutex::new(conn),
-            _checkpointer: start_checkpointer(&path)?,
+            _checkpointer: start_checkpointer(&path, restart_frames, restart_wanted.clone())?,
+            restart_wanted,
         })
     }
 
@@ -110,6 +139,19 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
+        if self.restart_wanted.swap(false, Ordering::Relaxed) {
+            // The checkpointer has copied nearly all of the WAL; copying the rest here, where
+            // no other write can start, lets the next commit write from its start again. The
+            // batch is already durable: a checkpoint that cannot finish now is tried again.
+            match conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)) {
+                Ok(0) => {}
+                Ok(_) => self.restart_wanted.store(true, Ordering::Relaxed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "WAL restart failed; retrying");
+                    self.restart_wanted.store(true, Ordering::Relaxed);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -152,6 +194,40 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+    }
+
+    /// Under commits that never pause, the WAL still starts over instead of growing.
+    #[test]
+    fn the_wal_stays_bounded_under_continuous_commits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = SqliteStore::open_with(dir.path(), 64).expect("open");
+        let wal = dir.path().join("berth.db-wal");
+        let started = std::time::Instant::now();
+        let mut largest = 0;
+        let mut i = 0u64;
+        while started.elapsed() < std::time::Duration::from_secs(2) {
+            // Six pages a commit, over enough keys (up to 400 MB) that a checkpoint
+            // takes longer than the gap between two commits.
+            let ops = (0..6)
+                .map(|j| {
+                    Op::put(
+                        "big",
+                        &format!("{:05}", (i * 6 + j) % 65_536),
+                        vec![b'x'; 6000],
+                    )
+                })
+                .collect();
+            s.commit(ops).expect("commit");
+            i += 1;
+            largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+        }
+        // Without restarts the WAL holds every frame ever written (more than the batches'
+        // pages); with them, at most what a few checkpoint intervals write.
+        let written = i * 6 * 8192;
+        assert!(
+            largest < written / 2,
+            "the WAL grew to {largest} bytes; {written} bytes of pages were written in {i} commits"
+        );
     }
 
     #[test]
