@@ -133,9 +133,14 @@ impl Agents {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         if let Some(n) = notifier {
-            for id in instance_ids {
-                n(id);
-            }
+            // An agent woken before the change is durable would poll, find nothing new in the
+            // durable state and sleep again: under deferred durability, wake it after.
+            let ids = instance_ids.to_vec();
+            crate::deferred::after_durable(Box::new(move || {
+                for id in &ids {
+                    n(id);
+                }
+            }));
         }
     }
 

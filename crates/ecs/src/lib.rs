@@ -26,6 +26,7 @@ pub mod agent;
 pub mod arn;
 mod candidate_cache;
 pub mod clock;
+pub mod deferred;
 mod dispatch;
 pub mod error;
 pub(crate) mod ops;
@@ -62,6 +63,18 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 pub type ClusterHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Ecs {
+    /// Runs `f` with durability deferred: its writes do not wait for the disk, and the
+    /// caller must have [`Ecs::make_durable`] the returned ticket before it answers (see
+    /// [`deferred`]).
+    pub fn deferring<R>(&self, f: impl FnOnce(&Ecs) -> R) -> (R, deferred::Deferred) {
+        deferred::deferring(|| f(self))
+    }
+
+    /// Blocks until a deferred handler's writes are durable; an error if they were discarded.
+    pub fn make_durable(&self, ticket: deferred::Ticket) -> Result<()> {
+        self.db.make_durable(ticket)
+    }
+
     /// Loads the state from `store`; the store stays the durable record of every change.
     pub fn open(
         store: Arc<dyn berth_store::Store>,

@@ -252,6 +252,10 @@ struct Progress {
     waiting: std::collections::BTreeMap<u64, Arc<Condvar>>,
 }
 
+fn not_saved() -> EcsError {
+    EcsError::Server("The service could not save the change; nothing was changed.".into())
+}
+
 /// The state with its store: the only way records change.
 pub struct Db {
     visible: RwLock<Arc<State>>,
@@ -322,8 +326,25 @@ impl Db {
                 (result, w.open_batch)
             }
         };
-        self.wait_durable(batch)?;
+        if !crate::deferred::defer(batch) {
+            self.wait_durable(batch)?;
+        }
         Ok(result)
+    }
+
+    /// Waits until every batch of `ticket` is durable, committing them if nobody else is; an
+    /// error if any of them was discarded (see `crate::deferred`).
+    pub fn make_durable(&self, ticket: crate::deferred::Ticket) -> Result<()> {
+        self.wait_durable(ticket.last)?;
+        let failed = self
+            .progress()
+            .failed
+            .iter()
+            .any(|(from, to)| *from <= ticket.last && ticket.first <= *to);
+        if failed {
+            return Err(not_saved());
+        }
+        Ok(())
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
@@ -346,9 +367,7 @@ impl Db {
                 .iter()
                 .any(|(from, to)| (*from..=*to).contains(&batch))
             {
-                return Err(EcsError::Server(
-                    "The service could not save the change; nothing was changed.".into(),
-                ));
+                return Err(not_saved());
             }
             if progress.durable >= batch {
                 return Ok(());

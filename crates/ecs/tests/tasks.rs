@@ -272,3 +272,53 @@ fn services_reconciled_in_one_write_do_not_overcommit_an_instance() {
         2048 - 600
     );
 }
+
+/// Under deferred durability a RunTask answers from memory; its tasks become visible, and
+/// their agents are woken, only once the caller has made its writes durable — and if the
+/// commit fails, the caller gets the error and nothing is left behind.
+#[test]
+fn deferred_run_task_is_visible_and_wakes_agents_only_once_durable() {
+    for commit_fails in [false, true] {
+        let store = Arc::new(MemStore::default());
+        let ecs = ecs_on(store.clone());
+        let arns = setup(&ecs, 1);
+        let woken = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        {
+            let woken = woken.clone();
+            ecs.set_notifier(Arc::new(move |id: &str| {
+                woken.lock().expect("woken").push(id.to_owned())
+            }));
+        }
+        store.set_failing(commit_fails);
+        let body = json!({"cluster": "c", "taskDefinition": "web"}).to_string();
+        let (answer, deferred) =
+            ecs.deferring(|ecs| ecs.handle(Operation::RunTask, body.as_bytes()));
+        let answer: Value =
+            serde_json::from_slice(&answer.expect("answered from memory")).expect("json");
+        let task = answer["tasks"][0]["taskArn"]
+            .as_str()
+            .expect("a task")
+            .to_owned();
+        let listed = || ok(&ecs, Operation::ListTasks, json!({"cluster": "c"}))["taskArns"].clone();
+        assert_eq!(listed(), json!([]), "not visible before it is durable");
+        assert!(
+            woken.lock().expect("woken").is_empty(),
+            "no agent woken yet"
+        );
+
+        let ticket = deferred.ticket().expect("the write's batch");
+        let durable = ecs.make_durable(ticket);
+        deferred.run_after();
+        store.set_failing(false);
+        if commit_fails {
+            assert!(durable.is_err());
+            assert_eq!(listed(), json!([]));
+            assert_eq!(remaining(&ecs, &arns[0], "CPU")["integerValue"], 1024);
+        } else {
+            durable.expect("durable");
+            assert_eq!(listed(), json!([task]));
+            let instance_id = arns[0].rsplit('/').next().expect("id");
+            assert_eq!(*woken.lock().expect("woken"), [instance_id.to_owned()]);
+        }
+    }
+}

@@ -11,6 +11,7 @@ use berth_ecs::Ecs;
 use berth_ecs::TaskDetailsRequest;
 use tokio::sync::Notify;
 
+use crate::committer::Committer;
 use crate::wire::{blocking, WireError};
 
 /// The target prefix of Berth's agent operations.
@@ -66,6 +67,7 @@ struct TaskReports {
 pub async fn handle(
     ecs: Arc<Ecs>,
     hub: Arc<Hub>,
+    committer: &Committer,
     op: &str,
     body: axum::body::Bytes,
 ) -> Result<Vec<u8>, WireError> {
@@ -78,7 +80,9 @@ pub async fn handle(
         }
         "SubmitTaskStateChanges" => {
             let req: TaskReports = parse(&body)?;
-            let results = blocking(move || ecs.submit_task_state_changes(&req.changes)).await?;
+            let results = committer
+                .run(&ecs, |ecs| ecs.submit_task_state_changes(&req.changes))
+                .await?;
             let results: Vec<serde_json::Value> = results
                 .into_iter()
                 .map(|r| match r {

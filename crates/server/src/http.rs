@@ -12,6 +12,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use berth_ecs::{Ecs, Scope, SystemClock};
+use berth_ecs_model::operations::Operation;
 use http_body_util::BodyExt;
 use tokio::net::TcpListener;
 
@@ -43,6 +44,7 @@ pub enum ServerError {
 struct App {
     ecs: Arc<Ecs>,
     hub: Arc<crate::agent_channel::Hub>,
+    committer: crate::committer::Committer,
     region: String,
     keys: Keys,
     max_body: usize,
@@ -86,8 +88,11 @@ impl Server {
             ecs.set_service_waker(Arc::new(move || wake.notify_one()));
         }
         let ecs = Arc::new(ecs);
+        let committer =
+            crate::committer::Committer::start(ecs.clone()).map_err(ServerError::Serve)?;
         let app = Arc::new(App {
             hub,
+            committer,
             ecs: ecs.clone(),
             region: config.region.clone(),
             keys: Keys::new(&config.credentials),
@@ -253,10 +258,17 @@ async fn answer(
     let ecs = app.ecs.clone();
     match route {
         Route::Ecs(op) => {
-            // The span goes with the blocking call; a guard held across `.await` would chain
-            // spans of unrelated requests together.
+            // The span goes with the call; a guard held across `.await` would chain spans of
+            // unrelated requests together.
             let span = tracing::info_span!("ecs", op = op.name());
-            wire::blocking(move || span.in_scope(|| ecs.handle(op, &body))).await
+            if deferred(op) {
+                let run = app
+                    .committer
+                    .run(&ecs, |ecs| span.in_scope(|| ecs.handle(op, &body)));
+                run.await
+            } else {
+                wire::blocking(move || span.in_scope(|| ecs.handle(op, &body))).await
+            }
         }
         Route::Berth(op) => match op.as_str() {
             "ExplainRunTask" => wire::blocking(move || ecs.explain_run_task(&body)).await,
@@ -266,7 +278,10 @@ async fn answer(
                 format!("Unknown operation {}.{other}", crate::route::BERTH_PREFIX),
             )),
         },
-        Route::Agent(op) => crate::agent_channel::handle(ecs, app.hub.clone(), &op, body).await,
+        Route::Agent(op) => {
+            let hub = app.hub.clone();
+            crate::agent_channel::handle(ecs, hub, &app.committer, &op, body).await
+        }
     }
 }
 
@@ -306,4 +321,12 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, WireError> {
 
 fn uuid_v4() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The calls of a RunTask storm and of agents' task reports: short, CPU-only handlers whose
+/// durability waits are served by the committer instead of parking a blocking thread each
+/// (see `crate::committer`). Other calls (listing, describing many resources) run on the
+/// blocking pool so that a long one cannot hold up an async worker.
+fn deferred(op: Operation) -> bool {
+    matches!(op, Operation::RunTask | Operation::SubmitTaskStateChange)
 }

@@ -18,6 +18,7 @@
 
 mod agent_channel;
 mod auth;
+mod committer;
 mod config;
 mod http;
 mod route;

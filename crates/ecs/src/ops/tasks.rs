@@ -126,47 +126,52 @@ impl Ecs {
         };
         let now = self.now();
         let seed = (now * 1000.0) as u64 ^ self.seed_counter();
-        let (tasks, failures): (Vec<Task>, Vec<Failure>) = self.db.write(|tx| {
-            if let Some(token) = &req.client_token {
-                if let Some(prev) = tx.state.client_tokens.get(token) {
-                    if prev.request != fingerprint {
-                        return Err(EcsError::invalid(
-                            "The clientToken was already used with different parameters.",
-                        ));
+        let (tasks, failures, hosts): (Vec<Task>, Vec<Failure>, Vec<String>) =
+            self.db.write(|tx| {
+                if let Some(token) = &req.client_token {
+                    if let Some(prev) = tx.state.client_tokens.get(token) {
+                        if prev.request != fingerprint {
+                            return Err(EcsError::invalid(
+                                "The clientToken was already used with different parameters.",
+                            ));
+                        }
+                        let tasks = prev
+                            .task_ids
+                            .iter()
+                            .filter_map(|id| tx.state.tasks.get(id).map(|t| t.task.clone()))
+                            .collect();
+                        return Ok((tasks, prev.failures.clone(), Vec::new()));
                     }
-                    let tasks = prev
-                        .task_ids
-                        .iter()
-                        .filter_map(|id| tx.state.tasks.get(id).map(|t| t.task.clone()))
-                        .collect();
-                    return Ok((tasks, prev.failures.clone()));
                 }
-            }
-            let plan = self.plan_run_task(
-                tx.state,
-                &req,
-                count as usize,
-                now,
-                seed,
-                PlanMode::default(),
-            )?;
-            let (p, d, chosen, failures) = (plan.prepared, plan.demand, plan.chosen, plan.failures);
-            let td = &p.definition.definition;
-            let mut spec = self.new_tasks_spec(&p, &req, td)?;
-            spec.launch = plan.launch;
-            let tasks = self.create_tasks(tx, &spec, &d, &chosen, now)?;
-            if let Some(token) = &req.client_token {
-                tx.put(ClientTokenRec {
-                    token: token.clone(),
-                    request: fingerprint.clone(),
-                    task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
-                    failures: failures.clone(),
-                    created_at: now,
-                })?;
-            }
-            Ok((tasks.into_iter().map(|t| t.task).collect(), failures))
-        })?;
-        self.notify_tasks(&tasks);
+                let plan = self.plan_run_task(
+                    tx.state,
+                    &req,
+                    count as usize,
+                    now,
+                    seed,
+                    PlanMode::default(),
+                )?;
+                let (p, d, chosen, failures) =
+                    (plan.prepared, plan.demand, plan.chosen, plan.failures);
+                let td = &p.definition.definition;
+                let mut spec = self.new_tasks_spec(&p, &req, td)?;
+                spec.launch = plan.launch;
+                let tasks = self.create_tasks(tx, &spec, &d, &chosen, now)?;
+                if let Some(token) = &req.client_token {
+                    tx.put(ClientTokenRec {
+                        token: token.clone(),
+                        request: fingerprint.clone(),
+                        task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
+                        failures: failures.clone(),
+                        created_at: now,
+                    })?;
+                }
+                let hosts: Vec<String> = tasks.iter().filter_map(|t| t.instance.clone()).collect();
+                Ok((tasks.into_iter().map(|t| t.task).collect(), failures, hosts))
+            })?;
+        // The hosts come from the write, not the durable state: under deferred durability
+        // the tasks are not durable yet (their agents are woken once they are).
+        self.agents.notify(&hosts);
         Ok(RunTaskResponse {
             tasks: Some(tasks),
             failures: Some(failures),
