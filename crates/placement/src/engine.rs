@@ -193,6 +193,10 @@ fn place_from<'a>(
         explanations: Vec::with_capacity(*count),
         stuck: None,
     };
+    // The feasible candidates, in order; only the one a task lands on can stop being so.
+    let mut feasible_set: Vec<usize> = (0..candidates.len())
+        .filter(|&i| reject.get(i).is_some_and(Option::is_none))
+        .collect();
     let mut set = Vec::with_capacity(candidates.len());
     for _ in 0..*count {
         if out.stuck.is_some() {
@@ -203,7 +207,7 @@ fn place_from<'a>(
             continue;
         }
         set.clear();
-        set.extend((0..candidates.len()).filter(|&i| reject.get(i).is_some_and(Option::is_none)));
+        set.extend_from_slice(&feasible_set);
         let feasible = set.len();
         let mut verdicts: Vec<Verdict> = if full {
             reject
@@ -255,6 +259,9 @@ fn place_from<'a>(
             let now = check_with(c, placed, demand, policy).err();
             if let Some(r) = now {
                 *rejected.entry(r).or_default() += 1;
+                if let Ok(at) = feasible_set.binary_search(&pick) {
+                    feasible_set.remove(at);
+                }
             }
             *slot = now;
         }
