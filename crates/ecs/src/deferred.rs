@@ -21,9 +21,19 @@ pub struct Ticket {
 pub struct Deferred {
     ticket: Option<Ticket>,
     after: Vec<Box<dyn FnOnce() + Send>>,
+    /// Set in a scope that must not block (an async worker's) when the handler's first
+    /// write found the writer lock taken: the handler failed without changing anything, and
+    /// the caller should run it again where blocking is allowed.
+    would_block: bool,
+    nonblocking: bool,
 }
 
 impl Deferred {
+    /// Whether the handler gave up, unchanged, rather than wait for the writer lock.
+    pub fn would_block(&self) -> bool {
+        self.would_block
+    }
+
     /// The batches to wait for; None if the handler wrote nothing.
     pub fn ticket(&self) -> Option<Ticket> {
         self.ticket
@@ -42,8 +52,10 @@ thread_local! {
 }
 
 /// Runs `f` with durability deferred (see the module docs). A scope inside another one keeps
-/// its batches to itself: its caller is the one to wait for them.
-pub fn deferring<R>(f: impl FnOnce() -> R) -> (R, Deferred) {
+/// its batches to itself: its caller is the one to wait for them. With `nonblocking`, the
+/// handler's first write does not wait for the writer lock either (see
+/// [`Deferred::would_block`]).
+pub fn deferring<R>(nonblocking: bool, f: impl FnOnce() -> R) -> (R, Deferred) {
     /// Puts the enclosing scope back, also if `f` panics.
     struct Restore(Option<Deferred>);
     impl Drop for Restore {
@@ -52,7 +64,11 @@ pub fn deferring<R>(f: impl FnOnce() -> R) -> (R, Deferred) {
             SCOPE.with(|s| *s.borrow_mut() = outer);
         }
     }
-    let _restore = Restore(SCOPE.with(|s| s.borrow_mut().replace(Deferred::default())));
+    let scope = Deferred {
+        nonblocking,
+        ..Deferred::default()
+    };
+    let _restore = Restore(SCOPE.with(|s| s.borrow_mut().replace(scope)));
     let result = f();
     let mine = SCOPE.with(|s| s.borrow_mut().take()).unwrap_or_default();
     (result, mine)
@@ -81,6 +97,25 @@ pub(crate) fn defer(batch: u64) -> bool {
     })
 }
 
+/// Whether a write must not wait for the writer lock: in a nonblocking scope, before the
+/// handler's first write (a later one would leave the handler half done if it gave up).
+pub(crate) fn must_not_block() -> bool {
+    SCOPE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .is_some_and(|d| d.nonblocking && d.ticket.is_none())
+    })
+}
+
+/// Records that the handler gave up rather than wait for the writer lock.
+pub(crate) fn gave_up() {
+    SCOPE.with(|s| {
+        if let Some(d) = s.borrow_mut().as_mut() {
+            d.would_block = true;
+        }
+    });
+}
+
 /// Runs `action` once the current deferring scope's writes are durable, or at once outside
 /// a deferring scope (where every write has already waited).
 pub(crate) fn after_durable(action: Box<dyn FnOnce() + Send>) {
@@ -106,7 +141,7 @@ mod tests {
     fn a_scope_collects_batches_and_actions_and_outside_one_nothing_waits() {
         let ran = Arc::new(AtomicUsize::new(0));
         let counter = ran.clone();
-        let ((), d) = deferring(|| {
+        let ((), d) = deferring(false, || {
             assert!(defer(4));
             assert!(defer(2));
             assert!(defer(0), "nothing to wait for, still deferred");
@@ -134,8 +169,9 @@ mod tests {
 
     #[test]
     fn a_panicking_handler_leaves_no_scope_behind() {
-        let caught = std::panic::catch_unwind(|| deferring(|| panic!("handler bug")));
+        let caught = std::panic::catch_unwind(|| deferring(true, || panic!("handler bug")));
         assert!(caught.is_err());
         assert!(!defer(1), "the scope ended with the panic");
+        assert!(!must_not_block());
     }
 }

@@ -66,8 +66,14 @@ impl Ecs {
     /// Runs `f` with durability deferred: its writes do not wait for the disk, and the
     /// caller must have [`Ecs::make_durable`] the returned ticket before it answers (see
     /// [`deferred`]).
-    pub fn deferring<R>(&self, f: impl FnOnce(&Ecs) -> R) -> (R, deferred::Deferred) {
-        deferred::deferring(|| f(self))
+    /// With `nonblocking` (an async worker), the handler's first write gives up instead of
+    /// waiting for the writer lock: see [`deferred::Deferred::would_block`].
+    pub fn deferring<R>(
+        &self,
+        nonblocking: bool,
+        f: impl FnOnce(&Ecs) -> R,
+    ) -> (R, deferred::Deferred) {
+        deferred::deferring(nonblocking, || f(self))
     }
 
     /// Blocks until a deferred handler's writes are durable; an error if they were discarded.

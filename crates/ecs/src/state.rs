@@ -304,7 +304,20 @@ impl Db {
     /// or the store refuses the batch, nothing changes.
     pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
         let (result, batch) = {
-            let mut w = self.writer();
+            let mut w = if crate::deferred::must_not_block() {
+                match self.writer.try_lock() {
+                    Ok(w) => w,
+                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        crate::deferred::gave_up();
+                        return Err(EcsError::Server(
+                            "The writer is busy; the call is retried where it may wait.".into(),
+                        ));
+                    }
+                }
+            } else {
+                self.writer()
+            };
             let w = &mut *w;
             let mut tx = Tx {
                 state: &mut w.working,
@@ -632,6 +645,44 @@ mod tests {
         assert!(!db.read(|s| s.clusters.contains_key("a")));
         db.write(|tx| tx.put(cluster("b"))).expect("next write");
         assert!(db.read(|s| s.clusters.contains_key("b") && !s.clusters.contains_key("a")));
+    }
+
+    /// On an async worker a handler's first write gives up, changing nothing, rather than
+    /// wait for a writer lock someone else holds; where it may block, it waits and its batch
+    /// is made durable by the caller.
+    #[test]
+    fn a_nonblocking_deferred_write_gives_up_on_a_held_writer_lock() {
+        let db = Arc::new(Db::open(Arc::new(MemStore::default())).expect("open"));
+        let (held, is_held) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.write(|tx| {
+                    let _ = held.send(());
+                    let _ = released.recv();
+                    tx.put(cluster("a"))
+                })
+            })
+        };
+        is_held.recv().expect("lock held");
+        let (gave_up, d) = crate::deferred::deferring(true, || db.write(|tx| tx.put(cluster("b"))));
+        assert!(gave_up.is_err());
+        assert!(d.would_block());
+        assert_eq!(d.ticket(), None);
+        release.send(()).expect("release");
+        holder.join().expect("holder").expect("write a");
+        assert!(
+            !db.read(|s| s.clusters.contains_key("b")),
+            "nothing of the first try"
+        );
+
+        let (wrote, d) = crate::deferred::deferring(false, || db.write(|tx| tx.put(cluster("b"))));
+        wrote.expect("write b");
+        assert!(!d.would_block());
+        db.make_durable(d.ticket().expect("a batch"))
+            .expect("durable");
+        assert!(db.read(|s| s.clusters.contains_key("b")));
     }
 
     #[test]

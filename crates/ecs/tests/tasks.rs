@@ -292,7 +292,7 @@ fn deferred_run_task_is_visible_and_wakes_agents_only_once_durable() {
         store.set_failing(commit_fails);
         let body = json!({"cluster": "c", "taskDefinition": "web"}).to_string();
         let (answer, deferred) =
-            ecs.deferring(|ecs| ecs.handle(Operation::RunTask, body.as_bytes()));
+            ecs.deferring(false, |ecs| ecs.handle(Operation::RunTask, body.as_bytes()));
         let answer: Value =
             serde_json::from_slice(&answer.expect("answered from memory")).expect("json");
         let task = answer["tasks"][0]["taskArn"]

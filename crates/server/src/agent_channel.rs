@@ -81,7 +81,7 @@ pub async fn handle(
         "SubmitTaskStateChanges" => {
             let req: TaskReports = parse(&body)?;
             let results = committer
-                .run(&ecs, |ecs| ecs.submit_task_state_changes(&req.changes))
+                .run(&ecs, move |ecs| ecs.submit_task_state_changes(&req.changes))
                 .await?;
             let results: Vec<serde_json::Value> = results
                 .into_iter()

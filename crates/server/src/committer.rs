@@ -1,18 +1,28 @@
-//! Runs hot write calls on the async workers with deferred durability (see
-//! `berth_ecs::deferred`): the handler applies its changes in memory and returns, and the
-//! answer waits, as a future, for one thread that makes the waiting calls' batches durable —
-//! instead of each call holding a blocking thread parked until its commit.
+//! Runs hot write calls with deferred durability (see `berth_ecs::deferred`): the handler
+//! applies its changes in memory and returns, and the answer waits, as a future, for one
+//! thread that makes the waiting calls' batches durable — instead of each call holding a
+//! blocking thread parked until its commit.
+//!
+//! The handler runs on the async worker itself when the writer lock is free; when another
+//! writer holds it (a sweep, the service scheduler's pass), it runs again on the blocking
+//! pool, so that no async worker ever waits for the lock.
 
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use berth_ecs::deferred::Ticket;
+use berth_ecs::deferred::{Deferred, Ticket};
 use berth_ecs::Ecs;
 use tokio::sync::oneshot;
 
 use crate::wire::WireError;
 
-type Waiter = (Ticket, oneshot::Sender<berth_ecs::Result<()>>);
+struct Waiter {
+    ticket: Ticket,
+    /// What the handler left for after its writes are durable; run by the committing
+    /// thread, so that it happens even if the caller has gone away.
+    after: Deferred,
+    answer: oneshot::Sender<berth_ecs::Result<()>>,
+}
 
 /// The durability waits of deferred calls, served by one thread.
 pub struct Committer {
@@ -27,41 +37,75 @@ impl Committer {
             .name("berth-commit".into())
             .spawn(move || {
                 while let Ok(first) = queue.recv() {
-                    // Everyone queued so far; the first commit makes all of their batches
-                    // durable (a commit takes every pending change), the rest only look.
+                    // The calls queued so far; a commit takes every pending change, so most
+                    // find their batches durable already.
                     let mut all = vec![first];
                     all.extend(queue.try_iter());
-                    for (ticket, answer) in all {
-                        let _ = answer.send(ecs.make_durable(ticket));
+                    for w in all {
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                ecs.make_durable(w.ticket)
+                            }))
+                            .unwrap_or_else(|_| {
+                                Err(berth_ecs::EcsError::Server(
+                                    "The change could not be saved.".into(),
+                                ))
+                            });
+                        w.after.run_after();
+                        let _ = w.answer.send(outcome);
                     }
                 }
             })?;
         Ok(Committer { waiters })
     }
 
-    /// Runs `f` on this thread with durability deferred, then waits (without blocking the
-    /// thread) until its writes are durable, and only then runs what it left for after
-    /// (waking agents) and answers. A panic in `f` is a server error, as on a blocking thread.
-    pub async fn run<T>(
-        &self,
-        ecs: &Ecs,
-        f: impl FnOnce(&Ecs) -> berth_ecs::Result<T>,
-    ) -> Result<T, WireError> {
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ecs.deferring(f)));
-        let (result, deferred) =
-            ran.map_err(|_| WireError::new(500, "ServerException", "handler failed: it panicked"))?;
-        if let Some(ticket) = deferred.ticket() {
-            let (answer, durable) = oneshot::channel();
-            self.waiters.send((ticket, answer)).map_err(|_| stopped())?;
-            let outcome = durable.await.map_err(|_| stopped())?;
-            // Discarded changes wake nobody's agent to anything new; waking is harmless.
-            deferred.run_after();
-            outcome.map_err(WireError::from)?;
+    /// Runs `f` with durability deferred (on this thread if the writer lock is free, else on
+    /// the blocking pool), then waits without blocking until its writes are durable; only
+    /// then are its after-actions run (waking agents) and its answer given. A panic in `f` is
+    /// a server error, as on a blocking thread.
+    pub async fn run<T, F>(&self, ecs: &Arc<Ecs>, f: F) -> Result<T, WireError>
+    where
+        T: Send + 'static,
+        F: Fn(&Ecs) -> berth_ecs::Result<T> + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let inline = {
+            let f = f.clone();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                ecs.deferring(true, |ecs| f(ecs))
+            }))
+            .map_err(|_| panicked())?
+        };
+        let (result, deferred) = if inline.1.would_block() {
+            let ecs = ecs.clone();
+            tokio::task::spawn_blocking(move || ecs.deferring(false, |ecs| f(ecs)))
+                .await
+                .map_err(|_| panicked())?
         } else {
-            deferred.run_after();
+            inline
+        };
+        match deferred.ticket() {
+            Some(ticket) => {
+                let (answer, durable) = oneshot::channel();
+                let waiter = Waiter {
+                    ticket,
+                    after: deferred,
+                    answer,
+                };
+                self.waiters.send(waiter).map_err(|_| stopped())?;
+                durable
+                    .await
+                    .map_err(|_| stopped())?
+                    .map_err(WireError::from)?;
+            }
+            None => deferred.run_after(),
         }
         result.map_err(WireError::from)
     }
+}
+
+fn panicked() -> WireError {
+    WireError::new(500, "ServerException", "handler failed: it panicked")
 }
 
 fn stopped() -> WireError {

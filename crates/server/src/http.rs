@@ -264,7 +264,7 @@ async fn answer(
             if deferred(op) {
                 let run = app
                     .committer
-                    .run(&ecs, |ecs| span.in_scope(|| ecs.handle(op, &body)));
+                    .run(&ecs, move |ecs| span.in_scope(|| ecs.handle(op, &body)));
                 run.await
             } else {
                 wire::blocking(move || span.in_scope(|| ecs.handle(op, &body))).await

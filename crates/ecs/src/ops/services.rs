@@ -597,7 +597,9 @@ impl Ecs {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         if let Some(w) = waker {
-            w();
+            // The scheduler reads the durable state: under deferred durability, wake it once
+            // the change is there.
+            crate::deferred::after_durable(Box::new(move || w()));
         }
     }
 
