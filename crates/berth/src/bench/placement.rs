@@ -35,9 +35,9 @@ pub struct PlacementArgs {
     /// Placement strategy of every RunTask.
     #[arg(long, value_enum, default_value = "binpack")]
     strategy: StrategyArg,
-    /// Concurrent RunTask callers. 16 saturate the control plane on 2 cores; more only queue
+    /// Concurrent RunTask callers. 8 saturate the control plane on 2 cores; more only queue
     /// (docs/BENCHMARKS.md has 8, 16 and 32).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 8)]
     concurrency: usize,
     /// Use this endpoint instead of starting a server (server_rss_mib is then null).
     #[arg(long)]
