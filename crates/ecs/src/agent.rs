@@ -73,9 +73,7 @@ impl Agents {
     pub(crate) fn seen(&self, instance_id: &str, now: f64) {
         let timeout = self.timeout();
         let before = self
-            .last_seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .seen_map()
             .insert(instance_id.to_owned(), now)
             .unwrap_or(self.started_at);
         // A placement that read the clock a little after this poll did could have judged the
@@ -85,45 +83,40 @@ impl Agents {
         }
     }
 
+    fn seen_map(&self) -> std::sync::MutexGuard<'_, HashMap<String, f64>> {
+        self.last_seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Until when an instance's agent counts as connected without another poll: its last
+    /// poll (or, if none since this process started, the start) plus the timeout.
+    fn connected_until(&self, seen: &HashMap<String, f64>, id: &str, timeout: f64) -> f64 {
+        seen.get(id).copied().unwrap_or(self.started_at) + timeout
+    }
+
     /// Every agent's liveness at `now`. Each look takes the lock on its own, so agents'
     /// heartbeats are not held up while a placement runs.
     pub(crate) fn live_view(&self, now: f64) -> Liveness<'_> {
         let revivals = self.revivals.load(Ordering::Relaxed);
         let timeout = self.timeout();
-        let started = self.started_at;
         Liveness {
             revivals,
             timeout,
             check: Box::new(move |id: &str| {
-                let last = self
-                    .last_seen
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(id)
-                    .copied();
-                let until = last.unwrap_or(started) + timeout;
+                let until = self.connected_until(&self.seen_map(), id, timeout);
                 (now < until, until)
             }),
         }
     }
 
     pub(crate) fn connected(&self, instance_id: &str, now: f64) -> bool {
-        let last = self
-            .last_seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(instance_id)
-            .copied()
-            .unwrap_or(self.started_at);
-        now < last + self.timeout()
+        now < self.connected_until(&self.seen_map(), instance_id, self.timeout())
     }
 
     /// `connected` for many instances under one lock.
     pub(crate) fn liveness(&self, now: f64) -> impl Fn(&str) -> bool + '_ {
-        let seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
-        let timeout = *self.timeout_secs.read().unwrap_or_else(|p| p.into_inner());
-        let started = self.started_at;
-        move |id: &str| now < seen.get(id).copied().unwrap_or(started) + timeout
+        let seen = self.seen_map();
+        let timeout = self.timeout();
+        move |id: &str| now < self.connected_until(&seen, id, timeout)
     }
 
     pub(crate) fn notify(&self, instance_ids: &[String]) {

@@ -256,6 +256,15 @@ fn not_saved() -> EcsError {
     EcsError::Server("The service could not save the change; nothing was changed.".into())
 }
 
+impl Progress {
+    /// Whether a failed commit discarded any batch from `first` to `last`.
+    fn discarded(&self, first: u64, last: u64) -> bool {
+        self.failed
+            .iter()
+            .any(|(from, to)| *from <= last && first <= *to)
+    }
+}
+
 /// The state with its store: the only way records change.
 pub struct Db {
     visible: RwLock<Arc<State>>,
@@ -349,12 +358,7 @@ impl Db {
     /// error if any of them was discarded (see `crate::deferred`).
     pub fn make_durable(&self, ticket: crate::deferred::Ticket) -> Result<()> {
         self.wait_durable(ticket.last)?;
-        let failed = self
-            .progress()
-            .failed
-            .iter()
-            .any(|(from, to)| *from <= ticket.last && ticket.first <= *to);
-        if failed {
+        if self.progress().discarded(ticket.first, ticket.last) {
             return Err(not_saved());
         }
         Ok(())
@@ -375,11 +379,7 @@ impl Db {
     fn wait_durable(&self, batch: u64) -> Result<()> {
         let mut progress = self.progress();
         loop {
-            if progress
-                .failed
-                .iter()
-                .any(|(from, to)| (*from..=*to).contains(&batch))
-            {
+            if progress.discarded(batch, batch) {
                 return Err(not_saved());
             }
             if progress.durable >= batch {
