@@ -23,31 +23,12 @@ pub mod shapes;
 #[path = "generated/validate.rs"]
 mod validate_impls;
 
-pub mod validate;
+/// The generated code's runtime, shared by every service model (berth-aws).
+pub mod validate {
+    pub use berth_aws::model::{Validate, Violations};
+}
+pub use berth_aws::string_enum;
 
 pub use operations::Operation;
 pub use validate::{Validate, Violations};
 
-/// Implements `Serialize`/`Deserialize` for a generated string enum through its
-/// `as_str`/`parse` pair.
-#[macro_export]
-macro_rules! string_enum {
-    ($name:ident) => {
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                Ok(Self::parse(&s))
-            }
-        }
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}

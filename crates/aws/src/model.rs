@@ -1,4 +1,5 @@
-//! Model-constraint validation for request shapes.
+//! The runtime of the generated service models (`tools/codegen`): model-constraint
+//! validation for request shapes, and serde for the generated string enums.
 
 /// A shape that can check the service model's constraints on itself.
 pub trait Validate {
@@ -74,4 +75,28 @@ impl Violations {
             ));
         }
     }
+}
+
+/// Implements `Serialize`/`Deserialize` for a generated string enum through its
+/// `as_str`/`parse` pair.
+#[macro_export]
+macro_rules! string_enum {
+    ($name:ident) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                Ok(Self::parse(&s))
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
