@@ -1,7 +1,33 @@
 //! The AWS plumbing every Berth service shares, so that each service crate holds only its
-//! own operations and records.
+//! own operations and records, and the server holds no service at all.
 //!
-//! - [`model`]: the runtime of the models generated from botocore (`tools/codegen`):
-//!   constraint validation and string enums.
+//! - [`service`]: the contract between a service crate and the server — what a service
+//!   declares (signing name, protocol, target prefixes, which operations are hot, its
+//!   background jobs) and how it is called ([`service::Service::call`]);
+//! - [`RequestContext`]: who is calling, in which account and region, under which request id;
+//! - [`AwsError`]: every service's errors end as one of these, rendered once per protocol
+//!   ([`protocol`]);
+//! - [`arn`], [`page`] (pagination tokens), [`tags`] (AWS's tag rules), [`clock`] (injected
+//!   time), [`ids`];
+//! - [`model`]: the runtime of the models generated from botocore (`tools/codegen`).
+//!
+//! ```
+//! use berth_aws::{arn::Arn, RequestContext};
+//! let ctx = RequestContext::for_account("123456789012", "us-east-1");
+//! let arn = Arn::new(&ctx, "logs", "log-group:web");
+//! assert_eq!(arn.to_string(), "arn:aws:logs:us-east-1:123456789012:log-group:web");
+//! ```
 
+pub mod arn;
+pub mod clock;
+mod context;
+mod error;
+pub mod ids;
 pub mod model;
+pub mod page;
+pub mod protocol;
+pub mod service;
+pub mod tags;
+
+pub use context::RequestContext;
+pub use error::AwsError;

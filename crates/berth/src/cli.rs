@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use berth_server::{Config, Credential, Server};
+use berth_server::{Config, Credential, Server, DEFAULT_ACCOUNT};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -56,6 +56,10 @@ struct DevArgs {
     /// Run the control plane only, without the local agent (no containers are started).
     #[arg(long, env = "BERTH_DEV_NO_AGENT")]
     no_agent: bool,
+    /// Refuse access keys other than `test`/`test` (by default dev accepts any key, acting
+    /// in the account a 12-digit key id names, else 000000000000).
+    #[arg(long, env = "BERTH_DEV_STRICT_AUTH")]
+    strict_auth: bool,
 }
 
 #[derive(Args)]
@@ -69,18 +73,18 @@ struct ServerArgs {
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:5454";
-const DEFAULT_ACCOUNT: &str = "000000000000";
 
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Dev(args) => {
-            let mut config = Config::dev(listen(&args.common)?, data_dir(&args.common, "dev"));
+            let mut config = Config::dev(listen(&args.common)?);
             config.region = args.common.region.clone();
-            config.agent_timeout_secs = args.common.agent_timeout;
-            config.task_retention_secs = args.common.task_retention;
-            let server = start(config.clone()).await?;
+            config.open_auth = !args.strict_auth;
+            let data_dir = data_dir(&args.common, "dev");
+            let region = open_region(&args.common, &data_dir, DEFAULT_ACCOUNT)?;
+            let ecs = region.ecs.clone();
+            let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
-            let ecs = server.ecs();
             let serving = tokio::spawn(server.run(shutdown_signal()));
             let _agent = if args.no_agent {
                 None
@@ -89,7 +93,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     ecs,
                     &format!("http://{addr}"),
                     &config.region,
-                    config.data_dir.join("agent"),
+                    data_dir.join("agent"),
                 )
                 .await
                 {
@@ -108,7 +112,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             println!(
                 "Berth dev is ready on http://{addr} (state in {})",
-                config.data_dir.display()
+                data_dir.display()
             );
             println!("Point the AWS CLI or an SDK at it:");
             println!("  export AWS_ENDPOINT_URL=http://{addr}");
@@ -126,16 +130,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                      or set BERTH_CREDENTIALS (use `berth dev` for a local single-node setup)"
                 );
             }
-            let mut config = Config::dev(listen(&args.common)?, data_dir(&args.common, "server"));
+            let account = credentials[0].account_id.clone();
+            let mut config = Config::strict(listen(&args.common)?, credentials);
             config.region = args.common.region.clone();
-            config.credentials = credentials;
-            config.agent_timeout_secs = args.common.agent_timeout;
-            config.task_retention_secs = args.common.task_retention;
-            let server = start(config.clone()).await?;
+            let data_dir = data_dir(&args.common, "server");
+            let region = open_region(&args.common, &data_dir, &account)?;
+            let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(
                 "Berth server is ready on http://{addr} (state in {})",
-                config.data_dir.display()
+                data_dir.display()
             );
             server.run(shutdown_signal()).await?;
         }
@@ -147,8 +151,24 @@ pub async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-async fn start(config: Config) -> Result<Server> {
-    Server::bind(config).await.context("starting the server")
+fn open_region(
+    c: &Common,
+    data_dir: &std::path::Path,
+    ecs_account: &str,
+) -> Result<crate::region::Region> {
+    crate::region::open(&crate::region::RegionConfig {
+        data_dir,
+        region: &c.region,
+        ecs_account,
+        agent_timeout_secs: c.agent_timeout,
+        task_retention_secs: c.task_retention,
+    })
+}
+
+async fn start(config: Config, region: crate::region::Region) -> Result<Server> {
+    Server::bind(config, region.services)
+        .await
+        .context("starting the server")
 }
 
 fn listen(c: &Common) -> Result<SocketAddr> {

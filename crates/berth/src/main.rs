@@ -5,6 +5,7 @@ mod agent_config;
 mod bench;
 mod cli;
 mod explain;
+mod region;
 mod sim;
 
 use anyhow::Result;

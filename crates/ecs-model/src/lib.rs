@@ -31,4 +31,3 @@ pub use berth_aws::string_enum;
 
 pub use operations::Operation;
 pub use validate::{Validate, Violations};
-

@@ -119,21 +119,27 @@ impl Agents {
         move |id: &str| now < self.connected_until(&seen, id, timeout)
     }
 
+    /// Wakes the agents of these instances now.
     pub(crate) fn notify(&self, instance_ids: &[String]) {
+        self.waker(instance_ids)();
+    }
+
+    /// What wakes the agents of these instances, for a staged write to run once it is
+    /// durable: an agent woken before would poll, find nothing new in the durable state and
+    /// sleep again.
+    pub(crate) fn waker(&self, instance_ids: &[String]) -> impl FnOnce() + Send + 'static {
         let notifier = self
             .notifier
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some(n) = notifier {
-            // An agent woken before the change is durable would poll, find nothing new in the
-            // durable state and sleep again: under deferred durability, wake it after.
-            let ids = instance_ids.to_vec();
-            crate::deferred::after_durable(Box::new(move || {
+        let ids = instance_ids.to_vec();
+        move || {
+            if let Some(n) = notifier {
                 for id in &ids {
                     n(id);
                 }
-            }));
+            }
         }
     }
 

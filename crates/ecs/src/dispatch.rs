@@ -4,6 +4,7 @@ use berth_ecs_model::{Operation, Validate};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::error::{EcsError, Result};
+use crate::state::{Lock, Staged};
 use crate::Ecs;
 
 /// Parses and checks a request body. Bodies are size-limited before they reach here.
@@ -79,7 +80,42 @@ where
     serde_json::to_vec(&resp).map_err(|e| EcsError::Server(format!("encoding response: {e}")))
 }
 
+/// [`call`] for a handler whose answer is a staged write.
+fn staged<Req, Resp>(
+    body: &[u8],
+    f: impl FnOnce(Req) -> Result<Staged<Resp>>,
+) -> Result<Staged<Vec<u8>>>
+where
+    Req: DeserializeOwned + Validate,
+    Resp: Serialize,
+{
+    let resp = f(parse(body)?)?;
+    let bytes = serde_json::to_vec(resp.peek())
+        .map_err(|e| EcsError::Server(format!("encoding response: {e}")))?;
+    Ok(resp.map(|_| bytes))
+}
+
 impl Ecs {
+    /// The operations whose handlers stage their writes (short, CPU-only calls of a RunTask
+    /// storm and of agents' reports): the server runs them on its async workers and settles
+    /// their durability on its committer thread.
+    pub fn is_hot(op: Operation) -> bool {
+        matches!(op, Operation::RunTask | Operation::SubmitTaskStateChange)
+    }
+
+    /// Answers one ECS operation with its writes staged: durable once the answer is waited
+    /// for. Only [`Ecs::is_hot`] operations stage with `lock`; the others' writes are durable
+    /// when this returns.
+    pub fn handle_staged(&self, op: Operation, body: &[u8], lock: Lock) -> Result<Staged<Vec<u8>>> {
+        match op {
+            Operation::RunTask => staged(body, |r| self.run_task_staged(r, lock)),
+            Operation::SubmitTaskStateChange => {
+                staged(body, |r| self.submit_task_state_change_staged(r, lock))
+            }
+            other => Ok(Staged::settled(self.handle(other, body)?)),
+        }
+    }
+
     /// Answers one ECS operation; `body` is the request's JSON.
     pub fn handle(&self, op: Operation, body: &[u8]) -> Result<Vec<u8>> {
         use Operation as O;

@@ -47,6 +47,10 @@ pub enum EcsError {
     /// A real fault on our side (for example the store failed); nothing was changed.
     #[error("{0}")]
     Server(String),
+    /// A staged write found the writer busy and changed nothing (never answered: the server
+    /// runs the call again where it may wait).
+    #[error("The writer is busy.")]
+    Busy,
 }
 
 impl EcsError {
@@ -75,14 +79,14 @@ impl EcsError {
             EcsError::MissingVersion(_) => "MissingVersionException",
             EcsError::UnsupportedFeature(_) => "UnsupportedFeatureException",
             EcsError::Serialization(_) => "SerializationException",
-            EcsError::Server(_) => "ServerException",
+            EcsError::Server(_) | EcsError::Busy => "ServerException",
         }
     }
 
     /// HTTP status: 500 only for a server fault, 400 for every client mistake.
     pub fn status(&self) -> u16 {
         match self {
-            EcsError::Server(_) => 500,
+            EcsError::Server(_) | EcsError::Busy => 500,
             _ => 400,
         }
     }
@@ -93,6 +97,24 @@ impl EcsError {
 
     pub fn invalid(msg: impl Into<String>) -> Self {
         EcsError::InvalidParameter(msg.into())
+    }
+}
+
+impl From<berth_commit::CommitError> for EcsError {
+    fn from(e: berth_commit::CommitError) -> Self {
+        match e {
+            berth_commit::CommitError::Busy => EcsError::Busy,
+            other => EcsError::Server(other.to_string()),
+        }
+    }
+}
+
+impl From<EcsError> for berth_aws::AwsError {
+    fn from(e: EcsError) -> Self {
+        match e {
+            EcsError::Busy => berth_aws::AwsError::busy(),
+            e => berth_aws::AwsError::new(e.status(), e.code(), e.to_string()),
+        }
     }
 }
 

@@ -23,10 +23,10 @@
 //! ```
 
 pub mod agent;
+mod agent_channel;
 pub mod arn;
 mod candidate_cache;
 pub mod clock;
-pub mod deferred;
 mod dispatch;
 pub mod error;
 pub(crate) mod ops;
@@ -34,6 +34,7 @@ mod page;
 mod placing;
 mod query;
 pub mod records;
+mod service;
 pub mod state;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{EcsError, Result};
 pub use ops::fargate::FARGATE_POOL;
 pub use ops::task_details::{ContainerDetails, TaskDetailsRequest};
+pub use service::EcsService;
 
 /// The ECS service of one account and region.
 pub struct Ecs {
@@ -63,31 +65,13 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 pub type ClusterHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Ecs {
-    /// Runs `f` with durability deferred: its writes do not wait for the disk, and the
-    /// caller must have [`Ecs::make_durable`] the returned ticket before it answers (see
-    /// [`deferred`]).
-    /// With `nonblocking` (an async worker), the handler's first write gives up instead of
-    /// waiting for the writer lock: see [`deferred::Deferred::would_block`].
-    pub fn deferring<R>(
-        &self,
-        nonblocking: bool,
-        f: impl FnOnce(&Ecs) -> R,
-    ) -> (R, deferred::Deferred) {
-        deferred::deferring(nonblocking, || f(self))
-    }
-
-    /// Blocks until a deferred handler's writes are durable; an error if they were discarded.
-    pub fn make_durable(&self, ticket: deferred::Ticket) -> Result<()> {
-        self.db.make_durable(ticket)
-    }
-
     /// Loads the state from `store`; the store stays the durable record of every change.
     pub fn open(
         store: Arc<dyn berth_store::Store>,
         clock: Arc<dyn Clock>,
         scope: Scope,
     ) -> Result<Self> {
-        let db = state::Db::open(store)?;
+        let db = state::open(store)?;
         let agents = agent::Agents::new(clock.now());
         let ecs = Ecs {
             db,

@@ -14,6 +14,7 @@ macro_rules! record {
     };
     ($ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr, index = |$s:ident, $old:ident, $new:ident| $index:block) => {
         impl Record for $ty {
+            type State = State;
             const KIND: &'static str = $kind;
             fn key(&self) -> String {
                 let $r = self;

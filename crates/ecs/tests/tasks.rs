@@ -273,11 +273,11 @@ fn services_reconciled_in_one_write_do_not_overcommit_an_instance() {
     );
 }
 
-/// Under deferred durability a RunTask answers from memory; its tasks become visible, and
-/// their agents are woken, only once the caller has made its writes durable — and if the
-/// commit fails, the caller gets the error and nothing is left behind.
+/// A staged RunTask answers from memory; its tasks become visible, and their agents are
+/// woken, only once the caller has waited for its durability — and if the commit fails, the
+/// caller gets the error and nothing is left behind.
 #[test]
-fn deferred_run_task_is_visible_and_wakes_agents_only_once_durable() {
+fn staged_run_task_is_visible_and_wakes_agents_only_once_durable() {
     for commit_fails in [false, true] {
         let store = Arc::new(MemStore::default());
         let ecs = ecs_on(store.clone());
@@ -291,10 +291,14 @@ fn deferred_run_task_is_visible_and_wakes_agents_only_once_durable() {
         }
         store.set_failing(commit_fails);
         let body = json!({"cluster": "c", "taskDefinition": "web"}).to_string();
-        let (answer, deferred) =
-            ecs.deferring(false, |ecs| ecs.handle(Operation::RunTask, body.as_bytes()));
-        let answer: Value =
-            serde_json::from_slice(&answer.expect("answered from memory")).expect("json");
+        let staged = ecs
+            .handle_staged(
+                Operation::RunTask,
+                body.as_bytes(),
+                berth_commit::Lock::Wait,
+            )
+            .expect("answered from memory");
+        let answer: Value = serde_json::from_slice(staged.peek()).expect("json");
         let task = answer["tasks"][0]["taskArn"]
             .as_str()
             .expect("a task")
@@ -306,9 +310,7 @@ fn deferred_run_task_is_visible_and_wakes_agents_only_once_durable() {
             "no agent woken yet"
         );
 
-        let ticket = deferred.ticket().expect("the write's batch");
-        let durable = ecs.make_durable(ticket);
-        deferred.run_after();
+        let durable = staged.wait();
         store.set_failing(false);
         if commit_fails {
             assert!(durable.is_err());

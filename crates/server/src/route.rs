@@ -1,48 +1,120 @@
-//! Which service and operation a request is for.
+//! Which service and operation a request is for, and in which protocol it came.
+//!
+//! In order: OCI registry paths (`/v2/…`, reserved for the registry); `X-Amz-Target`
+//! (AWS JSON 1.0/1.1) by its prefix; `/service/<Service>/operation/<Op>` with
+//! `smithy-protocol: rpc-v2-cbor`; a form body with `Action=` (AWS Query) by the credential
+//! scope's service. Each service declares its prefixes and signing name; a request for
+//! nothing served gets an error in the protocol it spoke.
 
-use berth_ecs_model::operations::TARGET_PREFIX as ECS_PREFIX;
-use berth_ecs_model::Operation;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::wire::WireError;
+use axum::http::HeaderMap;
+use berth_aws::service::{Exec, Service};
+use berth_aws::AwsError;
 
-pub enum Route {
-    Ecs(Operation),
-    /// Berth's agent channel (`BerthAgentV1.<op>`).
-    Agent(String),
-    /// Berth's own extensions (`BerthV1.<op>`), e.g. placement explanations.
-    Berth(String),
+/// The protocol a request arrived in, as far as the error for it must follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Json,
+    Cbor,
+    Query,
+    Registry,
 }
 
-/// The target prefix of Berth's own operations.
-pub const BERTH_PREFIX: &str = "BerthV1";
+/// A routed request.
+pub struct Routed {
+    pub service: Arc<dyn Service>,
+    pub prefix: String,
+    pub op: String,
+    pub exec: Exec,
+}
 
-/// Routes by `X-Amz-Target: <ServicePrefix>.<Operation>`.
-pub fn route(target: Option<&str>) -> Result<Route, WireError> {
-    let unknown = |what: &str| {
-        WireError::new(
-            400,
-            "UnknownOperationException",
-            format!("Unknown operation {what}"),
-        )
-    };
-    let Some(target) = target else {
-        return Err(WireError::new(
-            400,
-            "UnknownOperationException",
-            "The request has no X-Amz-Target header naming an operation.",
-        ));
-    };
-    let (prefix, op) = target.split_once('.').ok_or_else(|| unknown(target))?;
-    if prefix == BERTH_PREFIX {
-        return Ok(Route::Berth(op.to_owned()));
+/// The services a server hosts, by target prefix.
+pub struct ServiceTable {
+    services: Vec<Arc<dyn Service>>,
+    by_prefix: HashMap<&'static str, usize>,
+}
+
+impl ServiceTable {
+    pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
+        let mut by_prefix = HashMap::new();
+        for (i, s) in services.iter().enumerate() {
+            for p in s.info().target_prefixes {
+                by_prefix.insert(*p, i);
+            }
+        }
+        ServiceTable {
+            services,
+            by_prefix,
+        }
     }
-    if prefix == crate::agent_channel::TARGET_PREFIX {
-        return Ok(Route::Agent(op.to_owned()));
+
+    pub fn services(&self) -> &[Arc<dyn Service>] {
+        &self.services
     }
-    if prefix == ECS_PREFIX {
-        return Operation::from_name(op)
-            .map(Route::Ecs)
-            .ok_or_else(|| unknown(target));
+
+    /// The protocol of a request, before it is routed (its errors are rendered in it).
+    pub fn wire_of(path: &str, headers: &HeaderMap) -> Wire {
+        if path == "/v2" || path.starts_with("/v2/") {
+            Wire::Registry
+        } else if headers.contains_key("x-amz-target") {
+            Wire::Json
+        } else if header(headers, "smithy-protocol") == Some("rpc-v2-cbor") {
+            Wire::Cbor
+        } else if header(headers, "content-type")
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+        {
+            Wire::Query
+        } else {
+            Wire::Json
+        }
     }
-    Err(unknown(target))
+
+    /// Routes a request that arrived as `wire`.
+    pub fn route(&self, wire: Wire, path: &str, headers: &HeaderMap) -> Result<Routed, AwsError> {
+        match wire {
+            Wire::Json => {
+                let Some(target) = header(headers, "x-amz-target") else {
+                    return Err(AwsError::unknown_operation(
+                        "(the request has no X-Amz-Target header naming an operation)",
+                    ));
+                };
+                let (prefix, op) = target
+                    .split_once('.')
+                    .ok_or_else(|| AwsError::unknown_operation(target))?;
+                let service = self
+                    .by_prefix
+                    .get(prefix)
+                    .and_then(|i| self.services.get(*i))
+                    .ok_or_else(|| AwsError::unknown_operation(target))?;
+                let exec = service
+                    .exec(prefix, op)
+                    .ok_or_else(|| AwsError::unknown_operation(target))?;
+                Ok(Routed {
+                    service: service.clone(),
+                    prefix: prefix.to_owned(),
+                    op: op.to_owned(),
+                    exec,
+                })
+            }
+            Wire::Cbor => Err(AwsError::unknown_operation(&format!(
+                "{path}: no service on this endpoint speaks rpc-v2-cbor yet"
+            ))),
+            Wire::Query => Err(AwsError::new(
+                400,
+                "InvalidAction",
+                "No service on this endpoint speaks the AWS Query protocol yet.",
+            )),
+            Wire::Registry => Err(AwsError::new(
+                404,
+                "UNSUPPORTED",
+                "The image registry is not served on this endpoint yet.",
+            )),
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }

@@ -1,69 +1,59 @@
-//! The AWS JSON protocol's responses: the one place errors become wire bytes.
+//! Responses: the one place answers and errors become wire bytes, in the protocol the
+//! client spoke.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use berth_aws::protocol::{json, query, Protocol};
+use berth_aws::service::ServiceInfo;
+use berth_aws::AwsError;
 
-pub const JSON_1_1: &str = "application/x-amz-json-1.1";
+use crate::route::Wire;
 
-/// An error as the AWS JSON protocol sends it.
-pub struct WireError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
+pub fn ok(body: Vec<u8>, service: &ServiceInfo, request_id: &str) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    headers(&mut resp, service.protocol.content_type(), request_id);
+    resp
 }
 
-impl WireError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        WireError {
-            status,
-            code: code.into(),
-            message: message.into(),
+pub fn error(
+    e: &AwsError,
+    wire: Wire,
+    service: Option<&ServiceInfo>,
+    request_id: &str,
+) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    match wire {
+        Wire::Query => {
+            let mut resp = (status, query::error_body(e, request_id)).into_response();
+            headers(&mut resp, "text/xml", request_id);
+            resp
+        }
+        Wire::Registry => {
+            let body = serde_json::json!({"errors": [{"code": e.code, "message": e.message}]});
+            let mut resp = (status, body.to_string()).into_response();
+            headers(&mut resp, "application/json", request_id);
+            resp
+        }
+        Wire::Json | Wire::Cbor => {
+            // No service speaks CBOR yet: its errors are JSON until one does.
+            let protocol = service.map_or(Protocol::Json11, |s| s.protocol);
+            let mut resp = (status, json::error_body(e)).into_response();
+            headers(&mut resp, protocol.content_type(), request_id);
+            let query_compatible = service.is_some_and(|s| s.query_compatible);
+            for (name, value) in json::error_headers(e, query_compatible) {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    resp.headers_mut().insert(name, v);
+                }
+            }
+            resp
         }
     }
 }
 
-impl From<berth_ecs::EcsError> for WireError {
-    fn from(e: berth_ecs::EcsError) -> Self {
-        WireError::new(e.status(), e.code(), e.to_string())
-    }
-}
-
-impl From<berth_sigv4::AuthError> for WireError {
-    fn from(e: berth_sigv4::AuthError) -> Self {
-        WireError::new(e.status(), e.code(), e.message())
-    }
-}
-
-/// Runs a control-plane call on a blocking thread (writes wait for the disk) and maps its
-/// error to the wire.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> berth_ecs::Result<T> + Send + 'static,
-) -> Result<T, WireError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| WireError::new(500, "ServerException", format!("handler failed: {e}")))?
-        .map_err(WireError::from)
-}
-
-pub fn ok(body: Vec<u8>, request_id: &str) -> Response {
-    with_headers((StatusCode::OK, body).into_response(), request_id)
-}
-
-pub fn error(e: WireError, request_id: &str) -> Response {
-    let body = serde_json::json!({ "__type": e.code, "message": e.message });
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp = with_headers((status, body.to_string()).into_response(), request_id);
-    if let Ok(v) = HeaderValue::from_str(&e.code) {
-        resp.headers_mut().insert("x-amzn-ErrorType", v);
-    }
-    resp
-}
-
-fn with_headers(mut resp: Response, request_id: &str) -> Response {
+fn headers(resp: &mut Response, content_type: &'static str, request_id: &str) {
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_1_1));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amzn-RequestId", v);
     }
-    resp
 }

@@ -589,17 +589,23 @@ impl Ecs {
             .filter_map(|id| state.tasks.get(id).map(|t| &**t))
     }
 
-    /// Wakes the service controller (installed by the server).
+    /// Wakes the service controller (installed by the server) now.
     pub(crate) fn wake_services(&self) {
+        self.services_waker()();
+    }
+
+    /// What wakes the service controller, for a staged write to run once it is durable (the
+    /// scheduler reads the durable state).
+    pub(crate) fn services_waker(&self) -> impl FnOnce() + Send + 'static {
         let waker = self
             .service_waker
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some(w) = waker {
-            // The scheduler reads the durable state: under deferred durability, wake it once
-            // the change is there.
-            crate::deferred::after_durable(Box::new(move || w()));
+        move || {
+            if let Some(w) = waker {
+                w();
+            }
         }
     }
 

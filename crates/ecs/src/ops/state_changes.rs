@@ -10,7 +10,7 @@ use super::list;
 use crate::error::{EcsError, Result};
 use crate::records::TaskRec;
 use crate::state::Owned;
-use crate::state::Tx;
+use crate::state::{Lock, Staged, Tx};
 use crate::Ecs;
 
 /// The lifecycle order of task statuses.
@@ -76,15 +76,31 @@ impl Ecs {
         &self,
         req: SubmitTaskStateChangeRequest,
     ) -> Result<SubmitTaskStateChangeResponse> {
+        Ok(self
+            .submit_task_state_change_staged(req, Lock::Wait)?
+            .wait()?)
+    }
+
+    /// A task report as a staged write; the service scheduler is woken once it is durable.
+    pub(crate) fn submit_task_state_change_staged(
+        &self,
+        req: SubmitTaskStateChangeRequest,
+        lock: Lock,
+    ) -> Result<Staged<SubmitTaskStateChangeResponse>> {
         check_task_report(&req)?;
         let now = self.now();
-        let service_task = self.db.write(|tx| self.apply_task_report(tx, &req, now))?;
-        if service_task {
-            self.wake_services();
-        }
-        Ok(SubmitTaskStateChangeResponse {
+        let staged = self
+            .db
+            .stage(lock, |tx| self.apply_task_report(tx, &req, now))?;
+        let wake = self.services_waker();
+        let staged = if *staged.peek() {
+            staged.then(wake)
+        } else {
+            staged
+        };
+        Ok(staged.map(|_| SubmitTaskStateChangeResponse {
             acknowledgment: Some(ACK.into()),
-        })
+        }))
     }
 
     /// `BerthAgentV1.SubmitTaskStateChanges`: many task reports in one call and one durable
@@ -93,14 +109,15 @@ impl Ecs {
     pub fn submit_task_state_changes(
         &self,
         reports: &[SubmitTaskStateChangeRequest],
-    ) -> Result<Vec<Result<()>>> {
+        lock: Lock,
+    ) -> Result<Staged<Vec<Result<()>>>> {
         if reports.len() > MAX_REPORTS {
             return Err(EcsError::invalid(format!(
                 "At most {MAX_REPORTS} reports fit in one call."
             )));
         }
         let now = self.now();
-        let (results, wake) = self.db.write(|tx| {
+        let staged = self.db.stage(lock, |tx| {
             let mut wake = false;
             let results = reports
                 .iter()
@@ -125,10 +142,13 @@ impl Ecs {
                 .collect::<Vec<_>>();
             Ok((results, wake))
         })?;
-        if wake {
-            self.wake_services();
-        }
-        Ok(results)
+        let wake = self.services_waker();
+        let staged = if staged.peek().1 {
+            staged.then(wake)
+        } else {
+            staged
+        };
+        Ok(staged.map(|(results, _)| results))
     }
 
     /// Applies one task report; answers whether the task is a service's.

@@ -1,7 +1,5 @@
 //! TagResource, UntagResource, ListTagsForResource, and the tag rules every create shares.
 
-use std::collections::HashSet;
-
 use berth_ecs_model::shapes::*;
 
 use crate::error::{EcsError, Result};
@@ -15,35 +13,13 @@ const MAX_TAGS: usize = 50;
 /// ECS's tag rules: at most 50, unique keys of 1-128 and values of 0-256 characters from the
 /// tag alphabet, and no `aws:` prefix (reserved for AWS).
 pub(crate) fn validate_tags(tags: &[Tag]) -> Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(EcsError::invalid(format!(
-            "A resource can have at most {MAX_TAGS} tags."
-        )));
-    }
-    let mut keys = HashSet::new();
-    for t in tags {
-        let key = t.key.as_deref().unwrap_or_default();
-        let value = t.value.as_deref().unwrap_or_default();
-        if key.is_empty() || key.chars().count() > 128 || !key.chars().all(tag_char) {
-            return Err(EcsError::invalid(format!("Invalid tag key '{key}'.")));
-        }
-        if value.chars().count() > 256 || !value.chars().all(tag_char) {
-            return Err(EcsError::invalid(format!("Invalid value for tag '{key}'.")));
-        }
-        if key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(EcsError::invalid(
-                "Tag keys prefixed with 'aws:' are reserved for AWS use.",
-            ));
-        }
-        if !keys.insert(key) {
-            return Err(EcsError::invalid(format!("Duplicate tag key '{key}'.")));
-        }
-    }
-    Ok(())
-}
-
-fn tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+    berth_aws::tags::check(tags.iter().map(|t| {
+        (
+            t.key.as_deref().unwrap_or_default(),
+            t.value.as_deref().unwrap_or_default(),
+        )
+    }))
+    .map_err(|e| EcsError::invalid(e.to_string()))
 }
 
 /// A taggable resource named by its ARN.

@@ -15,7 +15,7 @@ use crate::error::{EcsError, Result};
 use crate::placing::{demand, reservation, task_size};
 use crate::records::{ClientTokenRec, ContainerInstanceRec, TaskDefinitionRec, TaskRec};
 use crate::state::Owned;
-use crate::state::{State, Tx};
+use crate::state::{Lock, Staged, State, Tx};
 use crate::Ecs;
 
 const MAX_COUNT: i32 = 10;
@@ -95,6 +95,16 @@ impl Ecs {
     }
 
     pub(crate) fn run_task(&self, req: RunTaskRequest) -> Result<RunTaskResponse> {
+        Ok(self.run_task_staged(req, Lock::Wait)?.wait()?)
+    }
+
+    /// RunTask as a staged write: the answer, durable once waited for; the chosen hosts'
+    /// agents are woken then.
+    pub(crate) fn run_task_staged(
+        &self,
+        req: RunTaskRequest,
+        lock: Lock,
+    ) -> Result<Staged<RunTaskResponse>> {
         let count = req.count.unwrap_or(1);
         if !(1..=MAX_COUNT).contains(&count) {
             return Err(EcsError::invalid(format!(
@@ -126,56 +136,59 @@ impl Ecs {
         };
         let now = self.now();
         let seed = (now * 1000.0) as u64 ^ self.seed_counter();
-        let (tasks, failures, hosts): (Vec<Task>, Vec<Failure>, Vec<String>) =
-            self.db.write(|tx| {
-                if let Some(token) = &req.client_token {
-                    if let Some(prev) = tx.state.client_tokens.get(token) {
-                        if prev.request != fingerprint {
-                            return Err(EcsError::invalid(
-                                "The clientToken was already used with different parameters.",
-                            ));
-                        }
-                        let tasks = prev
-                            .task_ids
-                            .iter()
-                            .filter_map(|id| tx.state.tasks.get(id).map(|t| t.task.clone()))
-                            .collect();
-                        return Ok((tasks, prev.failures.clone(), Vec::new()));
+        let staged = self.db.stage(lock, |tx| {
+            if let Some(token) = &req.client_token {
+                if let Some(prev) = tx.state.client_tokens.get(token) {
+                    if prev.request != fingerprint {
+                        return Err(EcsError::invalid(
+                            "The clientToken was already used with different parameters.",
+                        ));
                     }
+                    let tasks = prev
+                        .task_ids
+                        .iter()
+                        .filter_map(|id| tx.state.tasks.get(id).map(|t| t.task.clone()))
+                        .collect();
+                    return Ok((tasks, prev.failures.clone(), Vec::new()));
                 }
-                let plan = self.plan_run_task(
-                    tx.state,
-                    &req,
-                    count as usize,
-                    now,
-                    seed,
-                    PlanMode::default(),
-                )?;
-                let (p, d, chosen, failures) =
-                    (plan.prepared, plan.demand, plan.chosen, plan.failures);
-                let td = &p.definition.definition;
-                let mut spec = self.new_tasks_spec(&p, &req, td)?;
-                spec.launch = plan.launch;
-                let tasks = self.create_tasks(tx, &spec, &d, &chosen, now)?;
-                if let Some(token) = &req.client_token {
-                    tx.put(ClientTokenRec {
-                        token: token.clone(),
-                        request: fingerprint.clone(),
-                        task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
-                        failures: failures.clone(),
-                        created_at: now,
-                    })?;
-                }
-                let hosts: Vec<String> = tasks.iter().filter_map(|t| t.instance.clone()).collect();
-                Ok((tasks.into_iter().map(|t| t.task).collect(), failures, hosts))
-            })?;
-        // The hosts come from the write, not the durable state: under deferred durability
-        // the tasks are not durable yet (their agents are woken once they are).
-        self.agents.notify(&hosts);
-        Ok(RunTaskResponse {
-            tasks: Some(tasks),
-            failures: Some(failures),
-        })
+            }
+            let plan = self.plan_run_task(
+                tx.state,
+                &req,
+                count as usize,
+                now,
+                seed,
+                PlanMode::default(),
+            )?;
+            let (p, d, chosen, failures) = (plan.prepared, plan.demand, plan.chosen, plan.failures);
+            let td = &p.definition.definition;
+            let mut spec = self.new_tasks_spec(&p, &req, td)?;
+            spec.launch = plan.launch;
+            let tasks = self.create_tasks(tx, &spec, &d, &chosen, now)?;
+            if let Some(token) = &req.client_token {
+                tx.put(ClientTokenRec {
+                    token: token.clone(),
+                    request: fingerprint.clone(),
+                    task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
+                    failures: failures.clone(),
+                    created_at: now,
+                })?;
+            }
+            let hosts: Vec<String> = tasks.iter().filter_map(|t| t.instance.clone()).collect();
+            Ok((
+                tasks.into_iter().map(|t| t.task).collect::<Vec<Task>>(),
+                failures,
+                hosts,
+            ))
+        })?;
+        // The hosts come from the write, not the durable state, where the tasks are not yet.
+        let wake = self.agents.waker(&staged.peek().2);
+        Ok(staged
+            .then(wake)
+            .map(|(tasks, failures, _)| RunTaskResponse {
+                tasks: Some(tasks),
+                failures: Some(failures),
+            }))
     }
 
     /// Where RunTask would put each task, and why, against `state`; writes nothing.

@@ -1,18 +1,18 @@
 //! The agent channel: `BerthAgentV1.Poll` held open until the instance has news (or a
-//! timeout), `BerthAgentV1.Reconcile` and `BerthAgentV1.ReportTaskDetails`. See
-//! docs/AGENT_PROTOCOL.md.
+//! timeout), `BerthAgentV1.Reconcile`, `BerthAgentV1.SubmitTaskStateChanges` and
+//! `BerthAgentV1.ReportTaskDetails`. See docs/AGENT_PROTOCOL.md.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use berth_ecs::agent::{PollRequest, ReconcileRequest};
-use berth_ecs::Ecs;
-use berth_ecs::TaskDetailsRequest;
+use berth_aws::AwsError;
 use tokio::sync::Notify;
 
-use crate::committer::Committer;
-use crate::wire::{blocking, WireError};
+use crate::agent::{PollRequest, ReconcileRequest};
+use crate::error::EcsError;
+use crate::state::{Lock, Staged};
+use crate::{Ecs, TaskDetailsRequest};
 
 /// The target prefix of Berth's agent operations.
 pub const TARGET_PREFIX: &str = "BerthAgentV1";
@@ -64,27 +64,24 @@ struct TaskReports {
     changes: Vec<berth_ecs_model::shapes::SubmitTaskStateChangeRequest>,
 }
 
-pub async fn handle(
-    ecs: Arc<Ecs>,
-    hub: Arc<Hub>,
-    committer: &Committer,
+/// The agent operations that run as ordinary (blocking or hot) calls.
+pub(crate) fn call(
+    ecs: &Ecs,
     op: &str,
-    body: axum::body::Bytes,
-) -> Result<Vec<u8>, WireError> {
+    body: &[u8],
+    lock: Lock,
+) -> Result<Staged<Vec<u8>>, EcsError> {
     match op {
-        "Poll" => poll(ecs, hub, body).await,
         "Reconcile" => {
-            let req: ReconcileRequest = parse(&body)?;
-            let resp = blocking(move || ecs.agent_reconcile(&req)).await?;
-            encode(&resp)
+            let req: ReconcileRequest = parse(body)?;
+            Ok(Staged::settled(encode(&ecs.agent_reconcile(&req)?)?))
         }
         "SubmitTaskStateChanges" => {
-            let req: TaskReports = parse(&body)?;
-            let results = committer
-                .run(&ecs, move |ecs| ecs.submit_task_state_changes(&req.changes))
-                .await?;
-            let results: Vec<serde_json::Value> = results
-                .into_iter()
+            let req: TaskReports = parse(body)?;
+            let staged = ecs.submit_task_state_changes(&req.changes, lock)?;
+            let results: Vec<serde_json::Value> = staged
+                .peek()
+                .iter()
                 .map(|r| match r {
                     Ok(()) => serde_json::json!({"acknowledgment": "ACK"}),
                     Err(e) => {
@@ -92,22 +89,22 @@ pub async fn handle(
                     }
                 })
                 .collect();
-            encode(&serde_json::json!({ "results": results }))
+            let bytes = encode(&serde_json::json!({ "results": results }))?;
+            Ok(staged.map(|_| bytes))
         }
         "ReportTaskDetails" => {
-            let req: TaskDetailsRequest = parse(&body)?;
-            blocking(move || ecs.report_task_details(&req)).await?;
-            Ok(b"{}".to_vec())
+            let req: TaskDetailsRequest = parse(body)?;
+            ecs.report_task_details(&req)?;
+            Ok(Staged::settled(b"{}".to_vec()))
         }
-        other => Err(WireError::new(
-            400,
-            "UnknownOperationException",
-            format!("Unknown operation {TARGET_PREFIX}.{other}"),
-        )),
+        other => Err(EcsError::Client(format!(
+            "Unknown operation {TARGET_PREFIX}.{other}"
+        ))),
     }
 }
 
-async fn poll(ecs: Arc<Ecs>, hub: Arc<Hub>, body: axum::body::Bytes) -> Result<Vec<u8>, WireError> {
+/// `Poll`: held open until the instance has tasks to hear of, or its wait ends.
+pub(crate) async fn poll(ecs: Arc<Ecs>, hub: Arc<Hub>, body: Vec<u8>) -> Result<Vec<u8>, AwsError> {
     let PollBody { req, wait_seconds } = parse(&body)?;
     let wait = wait_seconds
         .map_or(MAX_WAIT, |s| Duration::from_secs(s).min(MAX_WAIT))
@@ -116,16 +113,17 @@ async fn poll(ecs: Arc<Ecs>, hub: Arc<Hub>, body: axum::body::Bytes) -> Result<V
     // on the async worker (no hop to a blocking thread), except a full resync (`afterSeq`
     // 0), whose answer can hold every task of the instance.
     let inline = req.after_seq > 0;
-    let id = ecs
-        .agent_instance(req.cluster.as_deref(), &req.container_instance)
-        .map_err(WireError::from)?;
+    let id = ecs.agent_instance(req.cluster.as_deref(), &req.container_instance)?;
     let notify = hub.notify_for(&id);
     let deadline = tokio::time::Instant::now() + wait;
     let look = |ecs: Arc<Ecs>, id: String, after: u64| async move {
         if inline {
-            ecs.agent_poll(&id, after).map_err(WireError::from)
+            Ok(ecs.agent_poll(&id, after)?)
         } else {
-            blocking(move || ecs.agent_poll(&id, after)).await
+            tokio::task::spawn_blocking(move || ecs.agent_poll(&id, after))
+                .await
+                .map_err(|_| AwsError::server("a poll panicked"))?
+                .map_err(AwsError::from)
         }
     };
     loop {
@@ -135,25 +133,20 @@ async fn poll(ecs: Arc<Ecs>, hub: Arc<Hub>, body: axum::body::Bytes) -> Result<V
         notified.as_mut().enable();
         let resp = look(ecs.clone(), id.clone(), req.after_seq).await?;
         if !resp.tasks.is_empty() || tokio::time::Instant::now() >= deadline {
-            return encode(&resp);
+            return Ok(encode(&resp)?);
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
             let resp = look(ecs.clone(), id.clone(), req.after_seq).await?;
-            return encode(&resp);
+            return Ok(encode(&resp)?);
         }
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
-    serde_json::from_slice(body).map_err(|e| {
-        WireError::new(
-            400,
-            "SerializationException",
-            format!("Invalid request: {e}"),
-        )
-    })
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, EcsError> {
+    serde_json::from_slice(body)
+        .map_err(|e| EcsError::Serialization(format!("Invalid request: {e}")))
 }
 
-fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, WireError> {
-    serde_json::to_vec(v).map_err(|e| WireError::new(500, "ServerException", e.to_string()))
+fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, EcsError> {
+    serde_json::to_vec(v).map_err(|e| EcsError::Server(e.to_string()))
 }
