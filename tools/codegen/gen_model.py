@@ -58,6 +58,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SERVICES = {
     "ecs": dict(data="ecs/2014-11-13", crate="crates/ecs-model", package="berth-ecs-model",
                 plain_primitives=True),
+    "logs": dict(data="logs/2014-03-28", crate="crates/logs-model", package="berth-logs-model"),
 }
 
 RUST_KEYWORDS = {
