@@ -1,5 +1,6 @@
 //! The runtime of the generated service models (`tools/codegen`): model-constraint
-//! validation for request shapes, and serde for the generated string enums.
+//! validation for request shapes, serde for the generated string enums, and the record of
+//! each exception a model declares.
 
 /// A shape that can check the service model's constraints on itself.
 pub trait Validate {
@@ -74,6 +75,31 @@ impl Violations {
                 max.unwrap_or(f64::MAX)
             ));
         }
+    }
+}
+
+/// One exception a service model declares, as the generated `operations::ERRORS` lists it:
+/// what the server needs to put it on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ErrorInfo {
+    /// The exception's shape name, which the JSON protocols send as `__type`.
+    pub shape: &'static str,
+    /// The model's `error.code` (the query protocol's `Code`), else the shape name.
+    pub code: &'static str,
+    /// The model's `error.httpStatusCode`, else 500 for a server fault and 400 otherwise.
+    pub http_status: u16,
+    /// Whether the caller is at fault (`Sender`) rather than the service (`Receiver`).
+    pub sender_fault: bool,
+}
+
+impl ErrorInfo {
+    /// The entry of `table` with this shape name or, failing that, the first with this code
+    /// (codes need not be unique: two shapes may share one).
+    pub fn find(table: &'static [ErrorInfo], name: &str) -> Option<&'static ErrorInfo> {
+        table
+            .iter()
+            .find(|e| e.shape == name)
+            .or_else(|| table.iter().find(|e| e.code == name))
     }
 }
 
