@@ -1,7 +1,7 @@
 //! Space-delimited patterns: `[ip, user, username, timestamp, request,
 //! status_code = 4*, bytes > 1000]`.
 //!
-//! The message is split into fields at whitespace; a field that starts with
+//! The message is split into fields at ASCII whitespace; a field that starts with
 //! `"` runs to the next `"`, one that starts with `[` to the next `]`, and the
 //! field is the text between them (so an Apache access log's
 //! `[10/Oct/2000:13:55:36 -0700]` and `"GET /a.gif HTTP/1.0"` are one field
@@ -226,32 +226,39 @@ impl Delimited {
     }
 }
 
-/// Splits a message into space-delimited fields.
+/// Splits a message into space-delimited fields (ASCII whitespace separates).
 pub(crate) fn split(message: &str) -> Vec<&str> {
     let mut fields = Vec::new();
-    let mut rest = message.trim_start();
-    while let Some(first) = rest.chars().next() {
+    let mut rest = skip_blanks(message);
+    while let Some(&first) = rest.as_bytes().first() {
         let grouped = match first {
-            '"' => group(rest, '"'),
-            '[' => group(rest, ']'),
+            b'"' => group(rest, b'"'),
+            b'[' => group(rest, b']'),
             _ => None,
         };
         let (field, after) = grouped.unwrap_or_else(|| {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let end = rest
+                .bytes()
+                .position(|b| b.is_ascii_whitespace())
+                .unwrap_or(rest.len());
             rest.split_at(end)
         });
         fields.push(field);
-        rest = after.trim_start();
+        rest = skip_blanks(after);
     }
     fields
 }
 
-/// The text between the opening character of `rest` and `close`, and what
-/// follows `close`.
-fn group(rest: &str, close: char) -> Option<(&str, &str)> {
+fn skip_blanks(text: &str) -> &str {
+    text.trim_start_matches(|c: char| c.is_ascii_whitespace())
+}
+
+/// The text between the opening byte of `rest` and `close`, and what
+/// follows `close` (both ASCII, so the slices fall on character boundaries).
+fn group(rest: &str, close: u8) -> Option<(&str, &str)> {
     let inner = rest.get(1..)?;
-    let end = inner.find(close)?;
-    Some((&inner[..end], &inner[end + close.len_utf8()..]))
+    let end = inner.bytes().position(|b| b == close)?;
+    Some((&inner[..end], &inner[end + 1..]))
 }
 
 #[cfg(test)]
@@ -293,6 +300,7 @@ mod tests {
             ]
         );
         assert_eq!(split("  a \t b\n"), ["a", "b"]);
+        assert_eq!(split("a\u{a0}b é"), ["a\u{a0}b", "é"]);
         assert_eq!(split(r#""" [] x"#), ["", "", "x"]);
         assert_eq!(split(r#""a b"c [d e]f"#), ["a b", "c", "d e", "f"]);
         assert_eq!(

@@ -49,7 +49,7 @@
 //! A message that is not JSON matches no JSON pattern.
 //!
 //! **Space-delimited** patterns name the message's fields in order (split
-//! at whitespace, `"…"` and `[…]` grouping one field), `...` standing for any
+//! at ASCII whitespace, `"…"` and `[…]` grouping one field), `...` standing for any
 //! number of fields, each name optionally with a condition on its field.
 //!
 //! **Values** after an operator are numbers (`100`, `-1.5e3`), strings with
@@ -79,9 +79,13 @@
 //!
 //! `FilterLogEvents` may run a pattern over a million stored events per call.
 //! Unstructured patterns allocate nothing per message: each literal term is
-//! a precomputed [`memchr::memmem::Finder`]. JSON patterns parse each
+//! a [`memchr::memmem::Finder`] built once. JSON patterns parse each
 //! candidate message (skipping those that do not start like JSON);
 //! space-delimited patterns split each message into borrowed fields.
+//! `tests/speed.rs` measures it (`--release -- --ignored --nocapture`); on a
+//! shared 2-core machine, per 120-byte event: one term about 20 ns (20 ms per
+//! million events), a long phrase or three terms 20–30 ns, a regex 30–40 ns,
+//! a space-delimited pattern 200–260 ns and a JSON pattern 400–500 ns.
 
 mod delimited;
 mod error;
