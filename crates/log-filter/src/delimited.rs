@@ -181,12 +181,7 @@ impl Delimited {
                 condition.for_each(&mut |cmp: &Comparison| regexes += usize::from(cmp.is_regex()));
             }
         }
-        if regexes > regex_term::MAX_PER_PATTERN {
-            return Err(PatternError::TooManyRegexes {
-                limit: regex_term::MAX_PER_PATTERN,
-            });
-        }
-        Ok(())
+        regex_term::check_count(regexes)
     }
 
     pub(crate) fn matches(&self, message: &str) -> bool {
@@ -264,6 +259,7 @@ fn group(rest: &str, close: u8) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support;
 
     const APACHE: &str =
         r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 404 1534"#;
@@ -274,15 +270,7 @@ mod tests {
 
     fn check(src: &str, yes: &[&str], no: &[&str]) {
         let pattern = pattern(src);
-        for message in yes {
-            assert!(pattern.matches(message), "{src} should match {message}");
-        }
-        for message in no {
-            assert!(
-                !pattern.matches(message),
-                "{src} should not match {message}"
-            );
-        }
+        test_support::check(src, |m| pattern.matches(m), yes, no);
     }
 
     #[test]
@@ -385,10 +373,7 @@ mod tests {
     }
 
     fn error(src: &str) -> PatternError {
-        match parse(src, 0) {
-            Err(e) => e,
-            Ok(p) => panic!("{src} parsed as {p:?}"),
-        }
+        test_support::error(src, parse(src, 0))
     }
 
     #[test]

@@ -47,33 +47,36 @@ pub(crate) fn parse<C>(
     lexer: &mut Lexer<'_>,
     condition: &mut impl FnMut(&mut Lexer<'_>) -> Result<C>,
 ) -> Result<Expr<C>> {
-    parse_or(lexer, condition, 0)
+    parse_joined(lexer, condition, 0, &Token::Or)
 }
 
-fn parse_or<C>(
+/// Parses operands joined by `joiner`: `||` joins `&&` lists, `&&` joins atoms.
+fn parse_joined<C>(
     lexer: &mut Lexer<'_>,
     condition: &mut impl FnMut(&mut Lexer<'_>) -> Result<C>,
     depth: usize,
+    joiner: &Token,
 ) -> Result<Expr<C>> {
-    let mut parts = vec![parse_and(lexer, condition, depth)?];
-    while lexer.peek()?.token == Token::Or {
+    let mut parts = Vec::new();
+    loop {
+        parts.push(match joiner {
+            Token::Or => parse_joined(lexer, condition, depth, &Token::And)?,
+            _ => parse_atom(lexer, condition, depth)?,
+        });
+        if lexer.peek()?.token != *joiner {
+            break;
+        }
         lexer.next()?;
-        parts.push(parse_and(lexer, condition, depth)?);
     }
-    Ok(collapse(parts, Expr::Any))
-}
-
-fn parse_and<C>(
-    lexer: &mut Lexer<'_>,
-    condition: &mut impl FnMut(&mut Lexer<'_>) -> Result<C>,
-    depth: usize,
-) -> Result<Expr<C>> {
-    let mut parts = vec![parse_atom(lexer, condition, depth)?];
-    while lexer.peek()?.token == Token::And {
-        lexer.next()?;
-        parts.push(parse_atom(lexer, condition, depth)?);
+    if parts.len() == 1 {
+        if let Some(only) = parts.pop() {
+            return Ok(only);
+        }
     }
-    Ok(collapse(parts, Expr::All))
+    Ok(match joiner {
+        Token::Or => Expr::Any(parts),
+        _ => Expr::All(parts),
+    })
 }
 
 fn parse_atom<C>(
@@ -88,7 +91,7 @@ fn parse_atom<C>(
         return Err(PatternError::TooDeep { limit: MAX_DEPTH });
     }
     let open = lexer.next()?;
-    let inner = parse_or(lexer, condition, depth + 1)?;
+    let inner = parse_joined(lexer, condition, depth + 1, &Token::Or)?;
     let close = lexer.next()?;
     match close.token {
         Token::RParen => Ok(inner),
@@ -99,15 +102,6 @@ fn parse_atom<C>(
         }),
         _ => Err(lexer.expected("'&&', '||' or ')'", &close)),
     }
-}
-
-fn collapse<C>(mut parts: Vec<Expr<C>>, combine: fn(Vec<Expr<C>>) -> Expr<C>) -> Expr<C> {
-    if parts.len() == 1 {
-        if let Some(only) = parts.pop() {
-            return only;
-        }
-    }
-    combine(parts)
 }
 
 #[cfg(test)]

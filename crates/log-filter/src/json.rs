@@ -67,11 +67,7 @@ pub(crate) fn parse(src: &str, open: usize) -> Result<JsonPattern> {
     expr.for_each(&mut |c: &Condition| {
         regexes += usize::from(matches!(&c.test, Test::Compare(cmp) if cmp.is_regex()));
     });
-    if regexes > regex_term::MAX_PER_PATTERN {
-        return Err(PatternError::TooManyRegexes {
-            limit: regex_term::MAX_PER_PATTERN,
-        });
-    }
+    regex_term::check_count(regexes)?;
     Ok(JsonPattern { expr, selectors })
 }
 
@@ -167,6 +163,7 @@ fn document(message: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support;
 
     fn pattern(src: &str) -> JsonPattern {
         parse(src, 0).unwrap_or_else(|e| panic!("{src}: {e}"))
@@ -174,15 +171,7 @@ mod tests {
 
     fn check(src: &str, yes: &[&str], no: &[&str]) {
         let pattern = pattern(src);
-        for message in yes {
-            assert!(pattern.matches(message), "{src} should match {message}");
-        }
-        for message in no {
-            assert!(
-                !pattern.matches(message),
-                "{src} should not match {message}"
-            );
-        }
+        test_support::check(src, |m| pattern.matches(m), yes, no);
     }
 
     #[test]
@@ -361,10 +350,7 @@ mod tests {
     }
 
     fn error(src: &str) -> PatternError {
-        match parse(src, 0) {
-            Err(e) => e,
-            Ok(p) => panic!("{src} parsed as {p:?}"),
-        }
+        test_support::error(src, parse(src, 0))
     }
 
     #[test]

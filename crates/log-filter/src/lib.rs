@@ -96,6 +96,8 @@ mod json;
 mod lexer;
 mod regex_term;
 mod selector;
+#[cfg(test)]
+mod test_support;
 mod unstructured;
 mod value;
 

@@ -12,7 +12,17 @@ use regex::Regex;
 use crate::error::{PatternError, Result};
 
 /// At most this many `%regex%` values in one JSON or space-delimited pattern.
-pub(crate) const MAX_PER_PATTERN: usize = 2;
+const MAX_PER_PATTERN: usize = 2;
+
+/// Checks how many regexes a JSON or space-delimited pattern holds.
+pub(crate) fn check_count(regexes: usize) -> Result<()> {
+    match regexes > MAX_PER_PATTERN {
+        true => Err(PatternError::TooManyRegexes {
+            limit: MAX_PER_PATTERN,
+        }),
+        false => Ok(()),
+    }
+}
 
 fn allowed(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_#=@/;,-: ".contains(c) || "^$?[]{}|\\*+.".contains(c)

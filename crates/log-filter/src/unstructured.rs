@@ -174,6 +174,7 @@ fn read_term(src: &str, at: usize) -> Result<(Needle, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support;
 
     fn terms(src: &str) -> Terms {
         parse(src).unwrap_or_else(|e| panic!("{src}: {e}"))
@@ -181,15 +182,7 @@ mod tests {
 
     fn check(src: &str, yes: &[&str], no: &[&str]) {
         let terms = terms(src);
-        for message in yes {
-            assert!(terms.matches(message), "{src} should match {message:?}");
-        }
-        for message in no {
-            assert!(
-                !terms.matches(message),
-                "{src} should not match {message:?}"
-            );
-        }
+        test_support::check(src, |m| terms.matches(m), yes, no);
     }
 
     #[test]
@@ -300,10 +293,7 @@ mod tests {
     }
 
     fn error(src: &str) -> PatternError {
-        match parse(src) {
-            Err(e) => e,
-            Ok(terms) => panic!("{src} parsed as {terms:?}"),
-        }
+        test_support::error(src, parse(src))
     }
 
     #[test]
