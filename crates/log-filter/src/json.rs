@@ -318,6 +318,15 @@ mod tests {
     }
 
     #[test]
+    fn quoted_values_may_hold_pattern_syntax() {
+        check(
+            r#"{ $.a = "} && (x" || $.b = "\"" }"#,
+            &[r#"{"a":"} && (x"}"#, r#"{"b":"\""}"#],
+            &[r#"{"a":"x"}"#],
+        );
+    }
+
+    #[test]
     fn messages_that_are_not_json_never_match() {
         check(
             "{ $.a NOT EXISTS }",
