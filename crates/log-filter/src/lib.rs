@@ -83,9 +83,9 @@
 //! candidate message (skipping those that do not start like JSON);
 //! space-delimited patterns split each message into borrowed fields.
 //! `tests/speed.rs` measures it (`--release -- --ignored --nocapture`); on a
-//! shared 2-core machine, per 120-byte event: one term about 20 ns (20 ms per
-//! million events), a long phrase or three terms 20–30 ns, a regex 30–40 ns,
-//! a space-delimited pattern 200–260 ns and a JSON pattern 400–500 ns.
+//! shared 2-core machine, per 120-byte event: one term 20–30 ns (20–30 ms per
+//! million events), a long phrase or three terms 20–35 ns, a regex 30–50 ns,
+//! a space-delimited pattern 200–310 ns and a JSON pattern 400–650 ns.
 
 mod delimited;
 mod error;
