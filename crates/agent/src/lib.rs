@@ -9,6 +9,7 @@
 //! - [`runtime`]: the Docker Engine behind a trait, and an in-memory fake.
 
 pub mod agent;
+pub mod awslogs;
 mod awsvpc;
 pub mod config;
 pub mod container_config;

@@ -65,10 +65,18 @@ impl FakeRuntime {
     /// Adds a line to a container's output, logged 1 ms after the one printed before (on any
     /// container); answers its timestamp.
     pub fn print(&self, id: &str, source: LogSource, text: &str) -> i64 {
-        let mut inner = lock(&self.inner);
-        let ns = FIRST_LINE_NS + inner.printed * 1_000_000;
-        inner.printed += 1;
-        if let Some(c) = inner.containers.get_mut(id) {
+        let ns = {
+            let mut inner = lock(&self.inner);
+            inner.printed += 1;
+            FIRST_LINE_NS + (inner.printed - 1) * 1_000_000
+        };
+        self.print_at(id, ns, source, text);
+        ns
+    }
+
+    /// Adds a line to a container's output, logged at `ns`.
+    pub fn print_at(&self, id: &str, ns: i64, source: LogSource, text: &str) {
+        if let Some(c) = lock(&self.inner).containers.get_mut(id) {
             c.output.push(LogLine {
                 timestamp_ns: ns,
                 source,
@@ -76,7 +84,6 @@ impl FakeRuntime {
             });
             c.changed.send_modify(|v| *v += 1);
         }
-        ns
     }
 
     /// Sets a container's health status (`healthy`, `unhealthy`, `starting`).
