@@ -20,6 +20,8 @@ pub const MAX_MESSAGE_BYTES: usize = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES;
 pub const MAX_SPAN_MS: i64 = 24 * 60 * 60 * 1000;
 /// A batch with this many events is sent without waiting for the flush interval.
 pub const FLUSH_EVENTS: usize = 1_000;
+// The runtime cuts endless lines where an event ends.
+const _: () = assert!(crate::runtime::log_frames::MAX_LINE_BYTES == MAX_MESSAGE_BYTES);
 
 /// A batcher's limits (the defaults are CloudWatch's, sending at [`FLUSH_EVENTS`]).
 #[derive(Clone, Copy, Debug)]

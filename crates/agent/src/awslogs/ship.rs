@@ -121,6 +121,38 @@ pub struct Shipper {
     pub cursor: CursorFile,
 }
 
+/// A running shipper. Dropping it stops the shipper where it is (its cursor stays, so a
+/// later shipper of the same container resumes there).
+pub struct ShipperTask {
+    handle: tokio::task::JoinHandle<()>,
+    /// When it was started.
+    pub since: Instant,
+}
+
+impl ShipperTask {
+    pub fn spawn(shipper: Shipper) -> Self {
+        ShipperTask {
+            handle: tokio::spawn(shipper.run()),
+            since: Instant::now(),
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// Waits until the container's output is shipped.
+    pub async fn finished(mut self) {
+        let _ = (&mut self.handle).await;
+    }
+}
+
+impl Drop for ShipperTask {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
 /// What ended one pass over the output.
 enum PassEnd {
     /// The output ended: the container stopped (or the Engine let go of the stream).
@@ -139,7 +171,13 @@ impl Shipper {
             match (self.runtime.inspect(&self.container_id).await, end) {
                 // Running again (a restart), or the stream broke: read on from the cursor.
                 (Ok(o), _) if o.running => {}
-                (Ok(_), PassEnd::Ended) | (Err(RuntimeError::NotFound(_)), _) => return,
+                (Ok(_), PassEnd::Ended) => {
+                    // The Engine's follower can end at the exit before the last output
+                    // (a final line without newline) is in: read once more from the cursor.
+                    self.pass(&mut acked).await;
+                    return;
+                }
+                (Err(RuntimeError::NotFound(_)), _) => return,
                 (_, PassEnd::Broken(e)) | (Err(e), PassEnd::Ended) => {
                     tracing::warn!(container = %self.container_id, error = %e, "following the container's output failed; retrying");
                     backoff.wait().await;

@@ -33,6 +33,8 @@ struct Inner {
     started: Vec<String>,
     stopped: Vec<String>,
     printed: i64,
+    /// Followers end at a container's exit without reading what they had not read yet.
+    followers_miss_exit_output: bool,
 }
 
 /// See the module docs.
@@ -84,6 +86,13 @@ impl FakeRuntime {
             });
             c.changed.send_modify(|v| *v += 1);
         }
+    }
+
+    /// Makes followers behave as the Engine's can: one that was following a running
+    /// container ends when it stops, leaving unread what it had not read by then (a later
+    /// read of the output has it).
+    pub fn followers_miss_exit_output(&self) {
+        lock(&self.inner).followers_miss_exit_output = true;
     }
 
     /// Sets a container's health status (`healthy`, `unhealthy`, `starting`).
@@ -157,6 +166,8 @@ struct Follower {
     next: usize,
     from_ns: i64,
     changed: Option<watch::Receiver<u64>>,
+    /// Whether the container was running while followed.
+    followed_running: bool,
 }
 
 impl Follower {
@@ -169,6 +180,11 @@ impl Follower {
                 let c = inner.containers.get(&self.id)?;
                 let changed = self.changed.get_or_insert_with(|| c.changed.subscribe());
                 changed.borrow_and_update();
+                if c.observed.running {
+                    self.followed_running = true;
+                } else if self.followed_running && inner.followers_miss_exit_output {
+                    return None;
+                }
                 while let Some(line) = c.output.get(self.next) {
                     self.next += 1;
                     if line.timestamp_ns >= self.from_ns {
@@ -381,6 +397,7 @@ impl Runtime for FakeRuntime {
             // Whole seconds, as the Engine's `since`.
             from_ns: since_ns.div_euclid(1_000_000_000) * 1_000_000_000,
             changed: None,
+            followed_running: false,
         };
         futures_util::stream::unfold(follower, |mut f| async move {
             let line = f.next().await?;

@@ -10,9 +10,10 @@ use time::OffsetDateTime;
 
 use super::{LogLine, LogSource};
 
-/// A line still unfinished after this many bytes is let out as it is (CloudWatch events are
-/// at most 256 KiB anyway; this bounds the memory a line without newlines takes).
-pub const MAX_LINE_BYTES: usize = 256 * 1024;
+/// A line still unfinished after this many bytes is let out as it is: the longest message a
+/// CloudWatch Logs event holds (256 KiB less the 26 bytes it counts per event), so a cut line
+/// makes whole events; it also bounds the memory a line without newlines takes.
+pub const MAX_LINE_BYTES: usize = 256 * 1024 - 26;
 
 /// Joins frames into lines; see the module docs.
 #[derive(Debug, Default)]
@@ -27,6 +28,21 @@ fn slot(source: LogSource) -> usize {
     match source {
         LogSource::Stdout => 0,
         LogSource::Stderr => 1,
+    }
+}
+
+/// Where to cut `bytes` (at least `max` long) to keep at most `max`: the last character
+/// boundary at or before `max`.
+fn utf8_cut(bytes: &[u8], max: usize) -> usize {
+    let is_continuation = |i: usize| bytes.get(i).is_some_and(|b| b & 0xC0 == 0x80);
+    let mut cut = max;
+    while cut > 0 && is_continuation(cut) {
+        cut -= 1;
+    }
+    if cut == 0 {
+        max
+    } else {
+        cut
     }
 }
 
@@ -57,8 +73,12 @@ impl FrameJoiner {
             rest = &rest[nl + 1..];
         }
         self.partial[slot(source)].extend_from_slice(rest);
-        if self.partial[slot(source)].len() >= MAX_LINE_BYTES {
-            out.push(self.take(source));
+        while self.partial[slot(source)].len() >= MAX_LINE_BYTES {
+            let buffer = &mut self.partial[slot(source)];
+            let tail = buffer.split_off(utf8_cut(buffer, MAX_LINE_BYTES));
+            let line = self.take(source);
+            self.partial[slot(source)] = tail;
+            out.push(line);
         }
         out
     }
@@ -134,10 +154,16 @@ mod tests {
             .push(LogSource::Stdout, format!("{T1} tail").as_bytes())
             .is_empty());
         assert_eq!(j.finish(), vec![line(T1_NS, LogSource::Stdout, "tail")]);
-        let long = format!("{T1} {}", "x".repeat(MAX_LINE_BYTES));
+        let long = format!("{T1} {}", "x".repeat(2 * MAX_LINE_BYTES + 10));
         let out = j.push(LogSource::Stdout, long.as_bytes());
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].text.len(), MAX_LINE_BYTES);
+        let sizes: Vec<usize> = out.iter().map(|l| l.text.len()).collect();
+        assert_eq!(sizes, [MAX_LINE_BYTES, MAX_LINE_BYTES]);
+        assert_eq!(j.finish()[0].text.len(), 10);
+        // A cut never splits a character.
+        let wide = format!("{T1} {}é", "x".repeat(MAX_LINE_BYTES - 1));
+        let out = j.push(LogSource::Stdout, wide.as_bytes());
+        assert_eq!(out[0].text.len(), MAX_LINE_BYTES - 1);
+        assert_eq!(j.finish()[0].text, "é");
     }
 
     #[test]
