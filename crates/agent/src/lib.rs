@@ -28,6 +28,8 @@ mod runner_tests;
 pub mod runtime;
 mod shared;
 pub mod state_file;
+#[cfg(test)]
+mod test_endpoint;
 mod view;
 
 pub use agent::{Agent, AgentError};

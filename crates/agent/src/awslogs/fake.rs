@@ -70,6 +70,16 @@ impl FakeSink {
     pub fn calls(&self) -> Vec<String> {
         self.lock().calls.clone()
     }
+
+    /// How many calls of `operation` (`PutLogEvents`, …) were made.
+    pub fn count(&self, operation: &str) -> usize {
+        let prefix = format!("{operation} ");
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| c.starts_with(&prefix))
+            .count()
+    }
 }
 
 fn not_found(what: &str) -> SinkError {

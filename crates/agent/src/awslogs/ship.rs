@@ -167,10 +167,14 @@ impl Shipper {
         let mut acked = self.cursor.load();
         let mut backoff = Backoff::new(&self.settings);
         loop {
+            let before = acked;
             let end = self.pass(&mut acked).await;
+            if acked != before {
+                backoff = Backoff::new(&self.settings);
+            }
             match (self.runtime.inspect(&self.container_id).await, end) {
                 // Running again (a restart), or the stream broke: read on from the cursor.
-                (Ok(o), _) if o.running => {}
+                (Ok(o), _) if o.running => backoff.wait().await,
                 (Ok(_), PassEnd::Ended) => {
                     // The Engine's follower can end at the exit before the last output
                     // (a final line without newline) is in: read once more from the cursor.

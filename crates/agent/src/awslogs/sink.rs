@@ -60,7 +60,11 @@ impl SinkError {
         match self {
             SinkError::Unavailable(_) => true,
             SinkError::Api { status, code, .. } => {
-                *status >= 500 || code == "ThrottlingException" || code.ends_with("Unavailable")
+                *status >= 500
+                    || matches!(
+                        code.as_str(),
+                        "ThrottlingException" | "ServiceUnavailableException"
+                    )
             }
         }
     }
@@ -169,45 +173,18 @@ impl LogSink for CloudWatchLogs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderMap;
-    use axum::response::IntoResponse;
-    use std::sync::Arc;
 
-    /// A Logs endpoint that has group `g` only, and records (target, body) of each call.
-    async fn endpoint() -> (Endpoint, Arc<Mutex<Vec<(String, Value)>>>) {
-        let calls = Arc::new(Mutex::new(Vec::new()));
-        let seen = calls.clone();
-        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
-            let seen = seen.clone();
-            async move {
-                let target = headers
-                    .get("x-amz-target")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                let body: Value = serde_json::from_str(&body).unwrap_or_default();
-                seen.lock()
-                    .expect("calls")
-                    .push((target.clone(), body.clone()));
-                let error = |code: &str| {
-                    let e = json!({"__type": code, "message": "no"});
-                    (axum::http::StatusCode::BAD_REQUEST, e.to_string()).into_response()
-                };
-                match (target.as_str(), body["logGroupName"].as_str()) {
-                    ("Logs_20140328.CreateLogGroup", Some("g")) => error(ALREADY_EXISTS),
-                    ("Logs_20140328.CreateLogStream", Some("g")) => error(ALREADY_EXISTS),
-                    ("Logs_20140328.CreateLogStream", _) => error(NOT_FOUND),
-                    _ => (axum::http::StatusCode::OK, "{}").into_response(),
-                }
-            }
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let endpoint = Endpoint::new(&url, "test", "test", "us-east-1").expect("endpoint");
-        (endpoint, calls)
+    /// A Logs endpoint that has group `g` only.
+    async fn endpoint() -> (Endpoint, crate::test_endpoint::Calls) {
+        crate::test_endpoint::serve(
+            |target, body| match (target, body["logGroupName"].as_str()) {
+                ("Logs_20140328.CreateLogGroup", Some("g")) => Err(ALREADY_EXISTS),
+                ("Logs_20140328.CreateLogStream", Some("g")) => Err(ALREADY_EXISTS),
+                ("Logs_20140328.CreateLogStream", _) => Err(NOT_FOUND),
+                _ => Ok(json!({})),
+            },
+        )
+        .await
     }
 
     #[tokio::test]
@@ -250,7 +227,8 @@ mod tests {
     #[test]
     fn which_errors_are_worth_retrying() {
         assert!(SinkError::Unavailable("down".into()).is_transient());
-        assert!(SinkError::api(503, "ServiceUnavailableException", "").is_transient());
+        assert!(SinkError::api(500, "InternalFailure", "").is_transient());
+        assert!(SinkError::api(400, "ServiceUnavailableException", "").is_transient());
         assert!(SinkError::api(400, "ThrottlingException", "").is_transient());
         assert!(!SinkError::api(400, NOT_FOUND, "").is_transient());
         assert!(SinkError::api(400, NOT_FOUND, "").is_not_found());

@@ -4,6 +4,7 @@
 use super::*;
 use crate::awslogs::{CursorFile, SinkError};
 use crate::runtime::LogSource;
+use tokio::task::JoinHandle;
 
 fn logging(options: Value) -> Value {
     json!([{"name": "app", "image": "img",
@@ -29,6 +30,17 @@ fn world() -> World {
 impl World {
     fn shared(&self) -> (Arc<Shared>, mpsc::UnboundedReceiver<Report>) {
         shared_with(self.fake.clone(), self.sink.clone(), self.dir.path())
+    }
+
+    /// Runs a task whose one container logs with these awslogs options.
+    fn run(&self, options: Value) -> (mpsc::UnboundedReceiver<Report>, JoinHandle<()>) {
+        let (shared, reports) = self.shared();
+        let (tx, rx) = watch::channel(Desired::Running);
+        let task = tokio::spawn(async move {
+            runner::run(shared, assignment(logging(options)), rx).await;
+            drop(tx);
+        });
+        (reports, task)
     }
 
     fn app(&self) -> String {
@@ -61,12 +73,9 @@ async fn output_is_shipped_to_the_stream_ecs_names_through_sink_failures() {
         SinkError::Unavailable("connection refused".into()),
         SinkError::api(503, "ServiceUnavailableException", "restarting"),
     ]);
-    let (shared, mut reports) = w.shared();
-    let a = assignment(logging(
+    let (mut reports, task) = w.run(
         json!({"awslogs-group": "g", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}),
-    ));
-    let (_tx, rx) = watch::channel(Desired::Running);
-    let task = tokio::spawn(runner::run(shared, a, rx));
+    );
     until_status(&mut reports, "RUNNING").await;
     let id = w.app();
     let body = w.fake.body(&w.fake.started()[0]).expect("body");
@@ -97,12 +106,7 @@ async fn output_is_shipped_to_the_stream_ecs_names_through_sink_failures() {
 #[tokio::test]
 async fn create_group_makes_the_group_and_without_a_prefix_the_stream_is_the_container_id() {
     let w = world();
-    let (shared, mut reports) = w.shared();
-    let a = assignment(logging(
-        json!({"awslogs-group": "g", "awslogs-create-group": "true"}),
-    ));
-    let (_tx, rx) = watch::channel(Desired::Running);
-    tokio::spawn(runner::run(shared, a, rx));
+    let (mut reports, _task) = w.run(json!({"awslogs-group": "g", "awslogs-create-group": "true"}));
     until_status(&mut reports, "RUNNING").await;
     let id = w.app();
     assert_eq!(w.sink.groups(), ["g"]);
@@ -120,10 +124,7 @@ async fn create_group_makes_the_group_and_without_a_prefix_the_stream_is_the_con
 #[tokio::test]
 async fn a_missing_group_stops_the_task_before_the_container_starts() {
     let w = world();
-    let (shared, mut reports) = w.shared();
-    let a = assignment(logging(json!({"awslogs-group": "nowhere"})));
-    let (_tx, rx) = watch::channel(Desired::Running);
-    tokio::spawn(runner::run(shared, a, rx));
+    let (mut reports, _task) = w.run(json!({"awslogs-group": "nowhere"}));
     let all = until_stopped(&mut reports).await;
     let stopped = all.last().expect("stopped");
     let reason = "CannotStartContainerError: Error response from daemon: failed to initialize \
@@ -137,10 +138,7 @@ async fn a_missing_group_stops_the_task_before_the_container_starts() {
 #[tokio::test]
 async fn options_without_a_group_stop_the_task_with_the_reason() {
     let w = world();
-    let (shared, mut reports) = w.shared();
-    let a = assignment(logging(json!({"awslogs-stream-prefix": "web"})));
-    let (_tx, rx) = watch::channel(Desired::Running);
-    tokio::spawn(runner::run(shared, a, rx));
+    let (mut reports, _task) = w.run(json!({"awslogs-stream-prefix": "web"}));
     let all = until_stopped(&mut reports).await;
     assert_eq!(
         all.last().expect("stopped")["reason"],
@@ -154,10 +152,8 @@ async fn options_without_a_group_stop_the_task_with_the_reason() {
 async fn a_restarted_agent_ships_on_from_the_cursor() {
     let w = world();
     w.sink.add_group("g");
-    let a = assignment(logging(json!({"awslogs-group": "g"})));
-    let (shared, mut reports) = w.shared();
-    let (_tx, rx) = watch::channel(Desired::Running);
-    let first = tokio::spawn(runner::run(shared, a.clone(), rx));
+    let options = json!({"awslogs-group": "g"});
+    let (mut reports, first) = w.run(options.clone());
     until_status(&mut reports, "RUNNING").await;
     let id = w.app();
     w.fake.print(&id, LogSource::Stdout, "a");
@@ -178,9 +174,7 @@ async fn a_restarted_agent_ships_on_from_the_cursor() {
     w.fake.print(&id, LogSource::Stdout, "c");
     w.fake.print(&id, LogSource::Stderr, "d");
     // A new agent adopts the container and resumes after "b".
-    let (shared, mut reports) = w.shared();
-    let (_tx, rx) = watch::channel(Desired::Running);
-    let second = tokio::spawn(runner::run(shared, a, rx));
+    let (mut reports, second) = w.run(options);
     assert_eq!(w.until_messages(&id, 4).await, ["a", "b", "c", "d"]);
     w.fake.exit(&id, 0);
     until_stopped(&mut reports).await;

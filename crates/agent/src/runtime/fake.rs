@@ -56,6 +56,18 @@ impl FakeRuntime {
         lock(&self.inner).images.insert(image.to_owned());
     }
 
+    /// Adds `image`, then creates and starts a container of it; answers its id.
+    pub async fn run_container(&self, name: &str, image: &str) -> Result<String> {
+        self.add_image(image);
+        let body = ContainerCreateBody {
+            image: Some(image.into()),
+            ..Default::default()
+        };
+        let id = self.create(name, body).await?;
+        self.start(&id).await?;
+        Ok(id)
+    }
+
     /// Makes a running container exit with `code`.
     pub fn exit(&self, id: &str, code: i64) {
         let mut inner = lock(&self.inner);
@@ -414,13 +426,7 @@ mod tests {
     #[tokio::test]
     async fn a_follower_reads_from_the_whole_second_and_ends_when_the_container_stops() {
         let fake = FakeRuntime::new();
-        fake.add_image("img");
-        let body = ContainerCreateBody {
-            image: Some("img".into()),
-            ..Default::default()
-        };
-        let id = fake.create("c", body).await.expect("created");
-        fake.start(&id).await.expect("started");
+        let id = fake.run_container("c", "img").await.expect("running");
         let first = fake.print(&id, LogSource::Stdout, "one");
         let second = fake.print(&id, LogSource::Stderr, "two");
         // From the second line's time: the whole second comes, the first line with it.

@@ -4,7 +4,7 @@ use super::*;
 use crate::awslogs::fake::FakeSink;
 use crate::awslogs::sink::{LogEvent, NOT_FOUND};
 use crate::runtime::fake::FakeRuntime;
-use crate::runtime::{ContainerCreateBody, LogSource};
+use crate::runtime::LogSource;
 
 const GROUP: &str = "g";
 const STREAM: &str = "s";
@@ -36,13 +36,7 @@ struct World {
 /// A running container whose group and stream exist.
 async fn world() -> World {
     let fake = Arc::new(FakeRuntime::new());
-    fake.add_image("img");
-    let body = ContainerCreateBody {
-        image: Some("img".into()),
-        ..Default::default()
-    };
-    let id = fake.create("c", body).await.expect("created");
-    fake.start(&id).await.expect("started");
+    let id = fake.run_container("c", "img").await.expect("running");
     let sink = Arc::new(FakeSink::new());
     sink.add_group(GROUP);
     prepare(sink.as_ref(), &target(), &settings())
@@ -161,12 +155,7 @@ async fn failed_puts_are_retried_and_nothing_is_lost_or_sent_twice() {
     w.fake.exit(&w.id, 0);
     ends(shipping).await;
     assert_eq!(w.messages(), sent);
-    let puts = w
-        .sink
-        .calls()
-        .iter()
-        .filter(|c| c.starts_with("PutLogEvents"))
-        .count();
+    let puts = w.sink.count("PutLogEvents");
     // Three failures, then at least 1,000 + 1,000 + 500 (a flush during the retries may
     // close a batch early).
     assert!(puts >= 3 + 3, "{puts} puts");
@@ -186,12 +175,7 @@ async fn a_vanished_stream_is_created_again_and_an_invalid_batch_is_skipped() {
     w.fake.exit(&w.id, 0);
     ends(shipping).await;
     assert_eq!(w.messages(), sent);
-    let creates = w
-        .sink
-        .calls()
-        .iter()
-        .filter(|c| c.starts_with("CreateLogStream"))
-        .count();
+    let creates = w.sink.count("CreateLogStream");
     assert_eq!(
         creates, 2,
         "once before start, once after the stream vanished"
