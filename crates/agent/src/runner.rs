@@ -13,7 +13,7 @@ use berth_ecs_model::shapes::{ContainerDefinition, Task, TaskDefinition};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
-use crate::awslogs::{self, Shipper, ShipperTask, Target};
+use crate::awslogs::{self, Prepared, Shipper, ShipperTask, Target};
 use crate::container_config::{self as cc, Network, VolumeSource};
 use crate::plan::{self, Condition, Member, State, Verdict};
 use crate::runtime::{Observed, RuntimeError};
@@ -546,12 +546,17 @@ impl Runner {
         };
         if let Some(target) = self.log_target(idx) {
             let logs = &self.shared.logs;
-            if let Err(e) = awslogs::prepare(logs.sink.as_ref(), &target, &logs.settings).await {
-                // As ECS reports a driver that cannot start.
-                self.slots[idx].reason = Some(format!(
-                    "CannotStartContainerError: Error response from daemon: {e}"
-                ));
-                return;
+            match awslogs::prepare(logs.sink.as_ref(), &target, &logs.settings).await {
+                Ok(Prepared::Ready) => {}
+                // Its output stays in json-file only.
+                Ok(Prepared::Unserved) => self.slots[idx].awslogs = None,
+                Err(e) => {
+                    // As ECS reports a driver that cannot start.
+                    self.slots[idx].reason = Some(format!(
+                        "CannotStartContainerError: Error response from daemon: {e}"
+                    ));
+                    return;
+                }
             }
         }
         // The container may ask the metadata endpoint about itself as soon as it starts.

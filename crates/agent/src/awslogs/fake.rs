@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Mutex;
 
-use super::sink::{LogEvent, LogSink, SinkError, INVALID_PARAMETER, NOT_FOUND};
+use super::sink::{LogEvent, LogSink, SinkError, INVALID_PARAMETER, NOT_FOUND, UNKNOWN_OPERATION};
 
 #[derive(Default)]
 struct Inner {
@@ -13,6 +13,7 @@ struct Inner {
     streams: BTreeMap<(String, String), Vec<LogEvent>>,
     put_failures: VecDeque<SinkError>,
     calls: Vec<String>,
+    unserved: bool,
 }
 
 /// See the module docs.
@@ -28,6 +29,11 @@ impl FakeSink {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers every call as a control plane without CloudWatch Logs does.
+    pub fn unserved(&self) {
+        self.lock().unserved = true;
     }
 
     /// A group that exists from the start.
@@ -90,20 +96,31 @@ fn not_found(what: &str) -> SinkError {
     )
 }
 
+impl Inner {
+    /// Records a call; refuses it if CloudWatch Logs is not served.
+    fn call(&mut self, call: String) -> Result<(), SinkError> {
+        let op = call.split(' ').next().unwrap_or_default().to_owned();
+        self.calls.push(call);
+        if self.unserved {
+            let message = format!("Unknown operation Logs_20140328.{op}");
+            return Err(SinkError::api(400, UNKNOWN_OPERATION, &message));
+        }
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl LogSink for FakeSink {
     async fn ensure_group(&self, group: &str) -> Result<(), SinkError> {
         let mut inner = self.lock();
-        inner.calls.push(format!("CreateLogGroup {group}"));
+        inner.call(format!("CreateLogGroup {group}"))?;
         inner.groups.insert(group.to_owned());
         Ok(())
     }
 
     async fn ensure_stream(&self, group: &str, stream: &str) -> Result<(), SinkError> {
         let mut inner = self.lock();
-        inner
-            .calls
-            .push(format!("CreateLogStream {group}/{stream}"));
+        inner.call(format!("CreateLogStream {group}/{stream}"))?;
         if !inner.groups.contains(group) {
             return Err(not_found("log group"));
         }
@@ -121,7 +138,7 @@ impl LogSink for FakeSink {
         events: &[LogEvent],
     ) -> Result<(), SinkError> {
         let mut inner = self.lock();
-        inner.calls.push(format!("PutLogEvents {group}/{stream}"));
+        inner.call(format!("PutLogEvents {group}/{stream}"))?;
         if let Some(e) = inner.put_failures.pop_front() {
             return Err(e);
         }

@@ -30,7 +30,7 @@ use berth_ecs_model::shapes::ContainerDefinition;
 
 pub use cursor::CursorFile;
 pub use options::{Options, OptionsError};
-pub use ship::{prepare, ShipSettings, Shipper, ShipperTask, Target};
+pub use ship::{prepare, Prepared, ShipSettings, Shipper, ShipperTask, Target};
 pub use sink::{CloudWatchLogs, LogEvent, LogSink, SinkError};
 
 /// The log driver name in a container definition.

@@ -6,6 +6,10 @@
 //! log. A stream or group that vanished is created again. A batch the service refuses as
 //! invalid (InvalidParameterException) is logged and skipped, since sending it again cannot
 //! help. The shipper ends once the container is not running and its output is shipped.
+//!
+//! A control plane that does not serve CloudWatch Logs at all (UnknownOperationException:
+//! older than the agent) gets nothing: its containers keep their output in json-file only, as
+//! before Berth had the service, rather than failing to start or waiting forever.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,6 +88,15 @@ async fn create(sink: &dyn LogSink, target: &Target) -> Result<(), (&'static str
         .map_err(|e| ("failed to create Cloudwatch log stream", e))
 }
 
+/// Whether a container's output can be shipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// The group and stream exist.
+    Ready,
+    /// The control plane does not serve CloudWatch Logs (see the module docs).
+    Unserved,
+}
+
 /// Creates the group (with `create_group`) and the stream before the container starts, as
 /// Docker's driver does. The error is why the container cannot start, worded as ECS words it
 /// (`failed to initialize logging driver: failed to create Cloudwatch log stream:
@@ -92,12 +105,16 @@ pub async fn prepare(
     sink: &dyn LogSink,
     target: &Target,
     settings: &ShipSettings,
-) -> Result<(), String> {
+) -> Result<Prepared, String> {
     let mut backoff = Backoff::new(settings);
     let mut tries = 1;
     loop {
         match create(sink, target).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(Prepared::Ready),
+            Err((_, e)) if e.is_unserved() => {
+                tracing::warn!(group = %target.group, error = %e, "the control plane does not serve CloudWatch Logs: the container's output stays in Docker's json-file log");
+                return Ok(Prepared::Unserved);
+            }
             Err((_, e)) if e.is_transient() && tries < settings.prepare_tries => {
                 tracing::warn!(group = %target.group, stream = %target.stream, error = %e, "log stream not created yet; retrying");
                 tries += 1;
@@ -159,6 +176,8 @@ enum PassEnd {
     Ended,
     /// Reading failed.
     Broken(RuntimeError),
+    /// The control plane does not serve CloudWatch Logs: stop.
+    Unserved,
 }
 
 impl Shipper {
@@ -174,6 +193,7 @@ impl Shipper {
             }
             match (self.runtime.inspect(&self.container_id).await, end) {
                 // Running again (a restart), or the stream broke: read on from the cursor.
+                (_, PassEnd::Unserved) => return,
                 (Ok(o), _) if o.running => backoff.wait().await,
                 (Ok(_), PassEnd::Ended) => {
                     // The Engine's follower can end at the exit before the last output
@@ -226,7 +246,9 @@ impl Shipper {
                 }
             }
             while let Some(batch) = batcher.take_ready() {
-                self.deliver(batch, acked).await;
+                if !self.deliver(batch, acked).await {
+                    return PassEnd::Unserved;
+                }
             }
         };
         if let Some(event) = assembler.flush() {
@@ -234,13 +256,16 @@ impl Shipper {
         }
         batcher.seal();
         while let Some(batch) = batcher.take_ready() {
-            self.deliver(batch, acked).await;
+            if !self.deliver(batch, acked).await {
+                return PassEnd::Unserved;
+            }
         }
         end
     }
 
     /// Puts a batch until it is acknowledged (or refused as invalid), then saves the cursor.
-    async fn deliver(&self, batch: Batch, acked: &mut Option<Position>) {
+    /// `false`: CloudWatch Logs is not served.
+    async fn deliver(&self, batch: Batch, acked: &mut Option<Position>) -> bool {
         let Target { group, stream, .. } = &self.target;
         let mut backoff = Backoff::new(&self.settings);
         while !batch.events.is_empty() {
@@ -248,6 +273,10 @@ impl Shipper {
                 Ok(()) => break,
                 Err(e) => e,
             };
+            if e.is_unserved() {
+                tracing::warn!(%group, %stream, error = %e, "the control plane does not serve CloudWatch Logs: the container's output stays in Docker's json-file log");
+                return false;
+            }
             if e.code() == Some(INVALID_PARAMETER) {
                 tracing::error!(%group, %stream, error = %e, events = batch.events.len(), "CloudWatch Logs refused a batch as invalid; skipping it");
                 break;
@@ -260,13 +289,13 @@ impl Shipper {
             }
             backoff.wait().await;
         }
-        let Some(through) = batch.through else {
-            return;
-        };
-        *acked = Some(through);
-        if let Err(e) = self.cursor.save(group, stream, through) {
-            tracing::warn!(path = %self.cursor.path().display(), error = %e, "log cursor not saved");
+        if let Some(through) = batch.through {
+            *acked = Some(through);
+            if let Err(e) = self.cursor.save(group, stream, through) {
+                tracing::warn!(path = %self.cursor.path().display(), error = %e, "log cursor not saved");
+            }
         }
+        true
     }
 }
 

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 pub const ALREADY_EXISTS: &str = "ResourceAlreadyExistsException";
 pub const NOT_FOUND: &str = "ResourceNotFoundException";
 pub const INVALID_PARAMETER: &str = "InvalidParameterException";
+/// What a control plane without the CloudWatch Logs service answers.
+pub const UNKNOWN_OPERATION: &str = "UnknownOperationException";
 
 /// One event of a PutLogEvents call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +55,11 @@ impl SinkError {
     /// The group (for a stream) or the stream (for events) does not exist.
     pub fn is_not_found(&self) -> bool {
         self.code() == Some(NOT_FOUND)
+    }
+
+    /// The endpoint does not serve CloudWatch Logs (a control plane older than the agent).
+    pub fn is_unserved(&self) -> bool {
+        self.code() == Some(UNKNOWN_OPERATION)
     }
 
     /// Worth trying again as it is: no answer, a server fault, or throttling.

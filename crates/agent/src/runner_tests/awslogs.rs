@@ -181,3 +181,20 @@ async fn a_restarted_agent_ships_on_from_the_cursor() {
     second.await.expect("runner ends");
     assert_eq!(w.sink.messages("g", &id), ["a", "b", "c", "d"]);
 }
+
+#[tokio::test]
+async fn without_cloudwatch_logs_on_the_control_plane_the_container_runs_as_before() {
+    let w = world();
+    w.sink.unserved();
+    let (mut reports, task) = w.run(json!({"awslogs-group": "g"}));
+    until_status(&mut reports, "RUNNING").await;
+    let id = w.app();
+    w.fake.print(&id, LogSource::Stdout, "stays on the host");
+    w.fake.exit(&id, 0);
+    until_stopped(&mut reports).await;
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("cleanup does not wait on a shipper")
+        .expect("runner ends");
+    assert_eq!(w.sink.calls(), [format!("CreateLogStream g/{id}")]);
+}

@@ -303,3 +303,19 @@ async fn preparing_retries_an_unreachable_service_a_few_times() {
         .expect_err("refused");
     assert!(reason.ends_with("connection refused"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_control_plane_without_cloudwatch_logs_gets_nothing_and_stops_no_one() {
+    let unserved = FakeSink::new();
+    unserved.unserved();
+    let prepared = prepare(&unserved, &target(), &settings()).await;
+    assert_eq!(prepared, Ok(Prepared::Unserved));
+    // A shipper (of a container adopted after the control plane went back a version) ends
+    // without moving its cursor.
+    let w = world().await;
+    w.sink.unserved();
+    w.print(["kept in json-file".to_string()]);
+    ends(w.shipper(None)).await;
+    assert_eq!(w.cursor().load(), None);
+    assert_eq!(w.sink.count("PutLogEvents"), 1, "tried once");
+}
