@@ -245,22 +245,28 @@ impl Shipper {
                     batcher.seal();
                 }
             }
-            while let Some(batch) = batcher.take_ready() {
-                if !self.deliver(batch, acked).await {
-                    return PassEnd::Unserved;
-                }
+            if !self.deliver_ready(&mut batcher, acked).await {
+                return PassEnd::Unserved;
             }
         };
         if let Some(event) = assembler.flush() {
             batcher.push(event);
         }
         batcher.seal();
-        while let Some(batch) = batcher.take_ready() {
-            if !self.deliver(batch, acked).await {
-                return PassEnd::Unserved;
-            }
+        if !self.deliver_ready(&mut batcher, acked).await {
+            return PassEnd::Unserved;
         }
         end
+    }
+
+    /// Delivers the closed batches; `false`: CloudWatch Logs is not served.
+    async fn deliver_ready(&self, batcher: &mut Batcher, acked: &mut Option<Position>) -> bool {
+        while let Some(batch) = batcher.take_ready() {
+            if !self.deliver(batch, acked).await {
+                return false;
+            }
+        }
+        true
     }
 
     /// Puts a batch until it is acknowledged (or refused as invalid), then saves the cursor.
