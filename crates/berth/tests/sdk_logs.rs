@@ -1,6 +1,8 @@
 //! CloudWatch Logs through aws-sdk-cloudwatchlogs against the real binary: groups, streams,
 //! events, filters, errors, accounts, and durability under kill -9.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
