@@ -371,7 +371,7 @@ async fn phase(
 }
 
 /// The `q` quantile (nearest rank) of sorted latencies, in milliseconds.
-fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
+pub(super) fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
     if sorted_us.is_empty() {
         return 0.0;
     }
@@ -380,7 +380,7 @@ fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
     f64::from(sorted_us[index]) / 1000.0
 }
 
-fn round(x: f64, places: i32) -> f64 {
+pub(super) fn round(x: f64, places: i32) -> f64 {
     let f = 10f64.powi(places);
     (x * f).round() / f
 }

@@ -2,6 +2,7 @@
 
 mod agent;
 mod api;
+mod logs;
 mod placement;
 mod services;
 
@@ -25,6 +26,9 @@ enum BenchCommand {
     Agent(agent::AgentBenchArgs),
     /// Services: convergence and rolling updates (real containers, or a simulated fleet).
     Services(services::ServicesBenchArgs),
+    /// CloudWatch Logs: PutLogEvents ingest, FilterLogEvents over many events, memory while
+    /// ingesting, against an endpoint (Berth, moto, …).
+    Logs(logs::LogsBenchArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -33,5 +37,6 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Placement(args) => placement::run(args).await,
         BenchCommand::Agent(args) => agent::run(args).await,
         BenchCommand::Services(args) => services::run(args).await,
+        BenchCommand::Logs(args) => logs::run(args).await,
     }
 }
