@@ -26,6 +26,8 @@ pub struct ServiceInfo {
     pub target_prefixes: &'static [&'static str],
     /// Errors also carry `x-amzn-query-error` (the model is `awsQueryCompatible`).
     pub query_compatible: bool,
+    /// The largest request body it takes (HTTP 413 beyond); None: the server's default.
+    pub max_body_bytes: Option<usize>,
 }
 
 /// How the server runs an operation.

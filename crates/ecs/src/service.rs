@@ -26,6 +26,7 @@ static INFO: ServiceInfo = ServiceInfo {
     protocol: Protocol::Json11,
     target_prefixes: &[TARGET_PREFIX, agent_channel::TARGET_PREFIX, BERTH_PREFIX],
     query_compatible: false,
+    max_body_bytes: None,
 };
 
 /// The ECS service with what the server needs around it.

@@ -12,12 +12,17 @@ use berth_logs_model::Operation;
 
 use crate::Logs;
 
+/// A full PutLogEvents batch (1,048,576 bytes of messages and overhead) is larger as JSON:
+/// escapes can make a message several times longer.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 static INFO: ServiceInfo = ServiceInfo {
     name: "logs",
     signing_name: SIGNING_NAME,
     protocol: Protocol::Json11,
     target_prefixes: &[TARGET_PREFIX],
     query_compatible: false,
+    max_body_bytes: Some(MAX_BODY_BYTES),
 };
 
 pub struct LogsService {

@@ -152,9 +152,15 @@ async fn answer(
     body: Body,
     request_id: &str,
 ) -> Answer {
-    let body = read_body(body, app.max_body).await.map_err(|e| (e, None))?;
     let routed = app.table.route(wire, uri.path(), headers);
     let service = routed.as_ref().ok().map(|r| r.service.clone());
+    let limit = service
+        .as_ref()
+        .and_then(|s| s.info().max_body_bytes)
+        .unwrap_or(app.max_body);
+    let body = read_body(body, limit)
+        .await
+        .map_err(|e| (e, service.clone()))?;
     let fail = |e: AwsError| (e, service.clone());
     let req = berth_sigv4::Request {
         method: method.as_str(),

@@ -15,6 +15,29 @@ use crate::records::children_of;
 use crate::state::State;
 use crate::Logs;
 
+/// A FilterLogEvents token: where the last page ended, and which way it reads.
+fn token(d: Direction, p: Position) -> String {
+    match d {
+        Direction::Forward => format!("{}:{}", p.ts, p.seq),
+        Direction::Backward => format!("b:{}:{}", p.ts, p.seq),
+    }
+}
+
+fn parse_token(t: &str) -> Result<(Direction, Position)> {
+    let (direction, rest) = match t.strip_prefix("b:") {
+        Some(rest) => (Direction::Backward, rest),
+        None => (Direction::Forward, t),
+    };
+    let (ts, seq) = rest.split_once(':').ok_or_else(bad_token)?;
+    Ok((
+        direction,
+        Position {
+            ts: ts.parse().map_err(|_| bad_token())?,
+            seq: seq.parse().map_err(|_| bad_token())?,
+        },
+    ))
+}
+
 /// A filter pattern, or the InvalidParameterException naming what is wrong with it.
 pub(crate) fn pattern(text: Option<&str>) -> Result<FilterPattern> {
     let text = text.unwrap_or("");
@@ -57,22 +80,20 @@ impl Logs {
             .collect();
         drop(state);
         let by_id: HashMap<u64, &str> = streams.iter().map(|s| (s.id, s.name.as_str())).collect();
-        let from = match req.next_token.as_deref() {
-            Some(t) => {
-                let (ts, seq) = t.split_once(':').ok_or_else(bad_token)?;
-                Position {
-                    ts: ts.parse().map_err(|_| bad_token())?,
-                    seq: seq.parse().map_err(|_| bad_token())?,
-                }
-            }
-            None => Position::START,
+        // Oldest first unless startFromHead is false (newest first); the token carries which.
+        let newest_first = req.start_from_head == Some(false);
+        let (direction, from) = match req.next_token.as_deref() {
+            Some(t) => parse_token(t)?,
+            None if newest_first => (Direction::Backward, Position::END),
+            None => (Direction::Forward, Position::START),
         };
         let size = limit(req.limit, 10_000);
         let window = Window {
             start: req.start_time.unwrap_or(i64::MIN),
-            end: req.end_time.unwrap_or(i64::MAX),
+            // FilterLogEvents' endTime is inclusive (GetLogEvents' is not).
+            end: req.end_time.map_or(i64::MAX, |t| t.saturating_add(1)),
             from,
-            direction: Direction::Forward,
+            direction,
             limit: size + 1,
         };
         let ids: Vec<(u64, u64)> = streams.iter().map(|s| (s.id, s.group_id)).collect();
@@ -83,7 +104,7 @@ impl Logs {
         let found = cap_bytes(found, |f| f.message.len());
         let cut = more || found.len() < before;
         let next_token = cut
-            .then(|| found.last().map(|f| format!("{}:{}", f.ts, f.seq)))
+            .then(|| found.last().map(|f| token(direction, f.position())))
             .flatten();
         Ok(FilterLogEventsResponse {
             events: Some(

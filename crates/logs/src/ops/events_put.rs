@@ -33,11 +33,13 @@ pub(crate) fn judge(timestamps: &[i64], now: i64, retention_days: Option<i32>) -
     });
     let start = too_old_upto.max(expired_upto).map_or(0, |i| i + 1);
     let end = too_new_from.unwrap_or(timestamps.len()).max(start);
+    // The start index of the too-new events is inclusive; the end indexes of the too-old and
+    // expired ones are exclusive (one past the last refused event), as CloudWatch answers.
     let rejected = (too_new_from.is_some() || too_old_upto.is_some() || expired_upto.is_some())
         .then(|| RejectedLogEventsInfo {
             too_new_log_event_start_index: too_new_from.map(|i| i as i32),
-            too_old_log_event_end_index: too_old_upto.map(|i| i as i32),
-            expired_log_event_end_index: expired_upto.map(|i| i as i32),
+            too_old_log_event_end_index: too_old_upto.map(|i| i as i32 + 1),
+            expired_log_event_end_index: expired_upto.map(|i| i as i32 + 1),
         });
     Verdict {
         rejected,
@@ -78,13 +80,6 @@ impl Logs {
                 "Log events in a single PutLogEvents request must be in chronological order.",
             ));
         }
-        if let (Some(first), Some(last)) = (timestamps.first(), timestamps.last()) {
-            if last - first > DAY_MS {
-                return Err(LogsError::invalid(
-                    "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
-                ));
-            }
-        }
         let state = self.db.snapshot();
         let group = find_group(&state, ctx, &group_name)?;
         let stream = state
@@ -99,6 +94,15 @@ impl Logs {
         drop(state);
         let now = self.now();
         let verdict = judge(&timestamps, now, group.retention_in_days);
+        // The 24-hour rule holds for the events that are kept.
+        let kept_ts = &timestamps[verdict.keep.clone()];
+        if let (Some(first), Some(last)) = (kept_ts.first(), kept_ts.last()) {
+            if last - first > DAY_MS {
+                return Err(LogsError::invalid(
+                    "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
+                ));
+            }
+        }
         let kept: Vec<(i64, &str)> = events[verdict.keep.clone()]
             .iter()
             .map(|e| {
@@ -129,8 +133,8 @@ mod tests {
         let v = judge(&ts, NOW, Some(1));
         assert_eq!(v.keep, 2..3);
         let r = v.rejected.expect("rejected");
-        assert_eq!(r.too_old_log_event_end_index, Some(0));
-        assert_eq!(r.expired_log_event_end_index, Some(1));
+        assert_eq!(r.too_old_log_event_end_index, Some(1));
+        assert_eq!(r.expired_log_event_end_index, Some(2));
         assert_eq!(r.too_new_log_event_start_index, Some(3));
         assert_eq!(
             judge(&[NOW, NOW + 1], NOW, None),

@@ -68,7 +68,7 @@ impl Logs {
             ctx.account,
             req.log_group_name_prefix.as_deref().unwrap_or("")
         );
-        let pattern = req.log_group_name_pattern.as_deref().map(str::to_lowercase);
+        let pattern = req.log_group_name_pattern.as_deref();
         let class = req.log_group_class.as_ref().map(|c| c.as_str().to_owned());
         let wanted: Option<Vec<String>> = req.log_group_identifiers.as_ref().map(|ids| {
             ids.iter()

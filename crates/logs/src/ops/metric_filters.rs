@@ -160,11 +160,20 @@ impl Logs {
             .filter_map(|(i, message)| {
                 let fields = pattern.extract(&message)?;
                 Some(MetricFilterMatchRecord {
-                    event_number: Some(i as i64 + 1),
+                    event_number: Some(i as i64),
                     extracted_values: Some(
                         fields
                             .iter()
-                            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                            // Keys as CloudWatch writes them: `$.field` for JSON selectors,
+                            // `$name` for space-delimited fields.
+                            .map(|(k, v)| {
+                                let key = if k.starts_with('$') {
+                                    k.to_owned()
+                                } else {
+                                    format!("${k}")
+                                };
+                                (key, v.to_owned())
+                            })
                             .collect(),
                     ),
                     event_message: Some(message),
