@@ -239,6 +239,16 @@ def server(tmp_path_factory, _isolated_aws_env):
     srv.stop()
 
 
+@pytest.fixture(scope="session")
+def strict_server(tmp_path_factory, _isolated_aws_env):
+    """`berth dev --strict-auth`: only the configured key (test/test), as `berth server`."""
+    root = tmp_path_factory.mktemp("berth-strict")
+    srv = BerthServer("strict", root / "data", root, extra_args=["--no-agent", "--strict-auth"])
+    _start_or_fail(srv)
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture(autouse=True)
 def _session_server_guard(request):
     """If the shared server dies during a test, fail that test and bring it back.

@@ -1,4 +1,6 @@
-"""SigV4: Berth accepts the fixed dev credentials and refuses everything else the way AWS does."""
+"""SigV4: Berth checks signatures the way AWS does. `berth dev` accepts any access key (a
+12-digit key id is the caller's account) but still checks a configured key's signature;
+with `--strict-auth` it refuses unknown keys, as `berth server` does."""
 
 import datetime
 import http.client
@@ -45,9 +47,18 @@ def test_wrong_secret_key(server, ecs, endpoint):
     assert_still_serving(server, ecs)
 
 
-def test_unknown_access_key(server, ecs, endpoint):
-    resp = raw_call(endpoint, "DescribeClusters", BODY, access_key="AKIANOTAREALKEY00000")
+def test_unknown_access_key_is_refused_with_strict_auth(strict_server):
+    resp = raw_call(strict_server.endpoint, "DescribeClusters", BODY, access_key="AKIANOTAREALKEY00000")
     assert_auth_error(resp, "UnrecognizedClientException")
+    assert strict_server.alive()
+
+
+@pytest.mark.parametrize("access_key", ["AKIANOTAREALKEY00000", "123456789012"])
+def test_dev_accepts_any_access_key(server, ecs, endpoint, access_key):
+    resp = raw_call(endpoint, "DescribeClusters", BODY, access_key=access_key, secret_key="anything")
+    assert resp.status == 200, resp.body
+    client = boto3_client(endpoint, access_key, "anything")
+    assert "clusterArns" in client.list_clusters()
     assert_still_serving(server, ecs)
 
 
@@ -63,8 +74,8 @@ def boto3_client(endpoint, access_key, secret_key):
      ("AKIANOTAREALKEY00000", "test", "UnrecognizedClientException")],
     ids=["wrong-secret", "unknown-key"],
 )
-def test_boto3_sees_auth_errors(endpoint, access_key, secret_key, code):
-    client = boto3_client(endpoint, access_key, secret_key)
+def test_boto3_sees_auth_errors(strict_server, access_key, secret_key, code):
+    client = boto3_client(strict_server.endpoint, access_key, secret_key)
     with pytest.raises(ClientError) as ei:
         client.list_clusters()
     assert ei.value.response["Error"]["Code"] == code

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use berth_aws::clock::SystemClock;
 use berth_aws::service::Service;
 use berth_ecs::{Ecs, EcsService, Scope};
+use berth_logs::{Logs, LogsService};
 
 /// What a region's services need to start.
 pub struct RegionConfig<'a> {
@@ -21,6 +22,7 @@ pub struct RegionConfig<'a> {
 
 pub struct Region {
     pub ecs: Arc<Ecs>,
+    /// Every service, ECS first.
     pub services: Vec<Arc<dyn Service>>,
 }
 
@@ -30,6 +32,8 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             .with_context(|| format!("opening the store in {}", c.data_dir.display()))?,
     );
     let clock = Arc::new(SystemClock);
+    let logs = Logs::open(store.clone(), &c.data_dir.join("logs"), clock.clone())
+        .context("loading the CloudWatch Logs state")?;
     let ecs = Ecs::open(store, clock, Scope::new(c.region, c.ecs_account))
         .context("loading the ECS state")?;
     ecs.set_agent_timeout(c.agent_timeout_secs);
@@ -37,6 +41,6 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     let ecs_service = EcsService::new(ecs.clone(), c.task_retention_secs);
     Ok(Region {
         ecs,
-        services: vec![ecs_service],
+        services: vec![ecs_service, LogsService::new(Arc::new(logs))],
     })
 }

@@ -69,7 +69,7 @@ async fn auth_error(berth: &Berth, key: &str, secret: &str) -> (Option<String>, 
 
 #[tokio::test]
 async fn authentication_failures_carry_aws_error_codes() {
-    let berth = Berth::start();
+    let berth = Berth::start_with(&["--no-agent", "--strict-auth"]);
 
     let (code, status) = auth_error(&berth, "test", "not-the-secret").await;
     assert_eq!(code.as_deref(), Some("InvalidSignatureException"));
@@ -88,4 +88,17 @@ async fn authentication_failures_carry_aws_error_codes() {
         .unwrap()
         .cluster_arns()
         .is_empty());
+}
+
+/// Without --strict-auth, dev takes any key (as local AWS emulators do), but a configured
+/// key's signature is still checked.
+#[tokio::test]
+async fn dev_accepts_any_key_but_checks_the_configured_one() {
+    let berth = Berth::start();
+    for key in ["AKIANOTAREALKEY00000", "123456789012"] {
+        let ecs = berth.client_with(key, "whatever").await;
+        assert!(ecs.list_clusters().send().await.is_ok(), "{key} refused");
+    }
+    let (code, _) = auth_error(&berth, "test", "not-the-secret").await;
+    assert_eq!(code.as_deref(), Some("InvalidSignatureException"));
 }

@@ -7,68 +7,12 @@ use crate::error::{EcsError, Result};
 use crate::state::{Lock, Staged};
 use crate::Ecs;
 
-/// Parses and checks a request body. Bodies are size-limited before they reach here.
+/// Parses and checks a request body (berth-aws's JSON rules, ECS's error types).
 pub(crate) fn parse<Req: DeserializeOwned + Validate>(body: &[u8]) -> Result<Req> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        &b"{}"[..]
-    } else {
-        body
-    };
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(EcsError::Serialization(
-            "The request body must be a JSON object.".into(),
-        ));
-    }
-    if nesting_depth(body) > MAX_NESTING {
-        return Err(EcsError::Serialization(format!(
-            "The request body nests deeper than {MAX_NESTING} levels."
-        )));
-    }
-    let req: Req = serde_json::from_slice(body).map_err(|e| {
-        EcsError::Serialization(match e.classify() {
-            serde_json::error::Category::Data => format!("Invalid request: {e}"),
-            _ => format!("The request body is not valid JSON: {e}"),
-        })
-    })?;
-    let violations = req.violations();
-    if !violations.is_empty() {
-        return Err(EcsError::InvalidParameter(format!(
-            "{} validation error{} detected: {}",
-            violations.len(),
-            if violations.len() == 1 { "" } else { "s" },
-            violations.join("; ")
-        )));
-    }
-    Ok(req)
-}
-
-/// No ECS shape nests anywhere near this deep; deeper bodies are refused before parsing.
-const MAX_NESTING: usize = 64;
-
-/// The deepest nesting of arrays and objects in a JSON text (strings skipped).
-fn nesting_depth(body: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in body {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
+    berth_aws::protocol::json::parse(body).map_err(|e| match e {
+        berth_aws::protocol::json::BodyError::Serialization(m) => EcsError::Serialization(m),
+        berth_aws::protocol::json::BodyError::Invalid(m) => EcsError::InvalidParameter(m),
+    })
 }
 
 fn call<Req, Resp>(body: &[u8], f: impl FnOnce(Req) -> Result<Resp>) -> Result<Vec<u8>>
