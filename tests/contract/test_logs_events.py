@@ -151,6 +151,15 @@ def test_put_log_events_batch_size_counts_26_bytes_per_event(logs, stream):
         put_events(logs, group, name, [(t, "b" * (fits + 1))] * 8)
 
 
+def test_put_log_events_full_batch_of_small_events(logs, stream):
+    group, name = stream
+    t = now_ms() - MINUTE_MS
+    # 10,000 × (78 + 26) = 1,040,000 bytes: within both the count and the size limit,
+    # although the JSON request that carries it is well over 1 MiB.
+    resp = put_events(logs, group, name, [(t, "m" * 78)] * 10_000)
+    assert not resp.get("rejectedLogEventsInfo")
+
+
 def test_put_log_events_batch_size_counts_utf8_bytes(logs, stream):
     group, name = stream
     t = now_ms() - MINUTE_MS
@@ -300,6 +309,19 @@ def test_get_log_events_backward_paging(logs, five):
     assert pages[0] == msgs[3:]
     seen = [m for page in reversed(pages) for m in page]
     assert seen == msgs, f"backward paging returns every event once (pages {pages})"
+
+
+def test_get_log_events_backward_then_forward(logs, five):
+    group, name, _, msgs = five
+    tail = logs.get_log_events(logGroupName=group, logStreamName=name, limit=2)
+    assert messages(tail["events"]) == msgs[3:]
+    back = logs.get_log_events(logGroupName=group, logStreamName=name, limit=2,
+                               nextToken=tail["nextBackwardToken"])
+    assert messages(back["events"]) == msgs[1:3]
+    # From that page, forward goes to what follows it again.
+    fwd = logs.get_log_events(logGroupName=group, logStreamName=name, limit=2,
+                              startFromHead=True, nextToken=back["nextForwardToken"])
+    assert messages(fwd["events"]) == msgs[3:]
 
 
 def test_get_log_events_forward_token_sees_later_events(logs, five):

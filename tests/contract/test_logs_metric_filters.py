@@ -246,3 +246,19 @@ def test_subscription_filter_invalid_pattern(logs, group):
     with expect_error("InvalidParameterException", status=400):
         logs.put_subscription_filter(logGroupName=group, filterName="f",
                                      filterPattern="{ $.a = ", destinationArn=lambda_arn("fn"))
+
+
+def test_deleting_a_group_deletes_its_filters(logs):
+    name = log_group_name("ctmf")
+    ns = unique("ct/ns")
+    logs.create_log_group(logGroupName=name)
+    logs.put_metric_filter(logGroupName=name, filterName="f", filterPattern="ERROR",
+                           metricTransformations=[transformation(ns, "Errors", metricValue="1")])
+    logs.put_subscription_filter(logGroupName=name, filterName="s", filterPattern="",
+                                 destinationArn=lambda_arn(unique("fn")))
+    logs.delete_log_group(logGroupName=name)
+    assert logs.describe_metric_filters(metricName="Errors", metricNamespace=ns)["metricFilters"] == []
+    logs.create_log_group(logGroupName=name)
+    assert logs.describe_metric_filters(logGroupName=name)["metricFilters"] == []
+    assert logs.describe_subscription_filters(logGroupName=name)["subscriptionFilters"] == []
+    assert get_group(logs, name)["metricFilterCount"] == 0

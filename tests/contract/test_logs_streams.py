@@ -141,6 +141,23 @@ def test_describe_log_streams_pagination(logs, group):
     assert paged == list(reversed(names))
 
 
+def test_describe_log_streams_last_event_time_pagination(logs, group):
+    base = now_ms() - 30 * MINUTE_MS
+    # Name order is the reverse of last-event order, so a token that forgets the
+    # ordering shows.
+    names = [f"s{i}" for i in range(5)]
+    for i, n in enumerate(names):
+        logs.create_log_stream(logGroupName=group, logStreamName=n)
+        put_events(logs, group, n, [(base + (10 - i) * 1000, n)])
+    seen = []
+    for page in logs.get_paginator("describe_log_streams").paginate(
+        logGroupName=group, orderBy="LastEventTime", PaginationConfig={"PageSize": 2}
+    ):
+        assert len(page["logStreams"]) <= 2
+        seen += names_of(page)
+    assert seen == list(reversed(names))
+
+
 def test_stream_event_times_after_puts(logs, group):
     logs.create_log_stream(logGroupName=group, logStreamName="s")
     t0 = now_ms() - 20 * MINUTE_MS
