@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::awslogs::{CloudWatchLogs, Shipping};
 use crate::config::AgentConfig;
 use crate::container_config as cc;
 use crate::images::Images;
@@ -118,6 +119,10 @@ impl Agent {
         let bridge_metadata = base_for(bridge_gw.as_ref());
         let task_metadata = base_for(task_net.gateway.as_ref());
         let metadata_port = bound.first().map(|a| a.port()).unwrap_or(0);
+        let logs = Shipping::new(
+            Arc::new(CloudWatchLogs::new(endpoint.clone())),
+            &cfg.data_dir,
+        );
         let shared = Arc::new(Shared {
             images: Images::new(runtime.clone(), cfg.pull_behavior, cfg.max_concurrent_pulls),
             runtime,
@@ -127,6 +132,7 @@ impl Agent {
             cfg: Arc::new(cfg),
             bridge_metadata,
             task_metadata,
+            logs,
         });
         if shared.cfg.image_cleanup_secs > 0 {
             let shared = shared.clone();
@@ -451,6 +457,7 @@ impl Agent {
                     .await;
             }
             let _ = self.shared.runtime.remove(&c.id).await;
+            self.shared.logs.cursor(&c.id).forget();
         }
     }
 

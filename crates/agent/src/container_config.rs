@@ -353,9 +353,11 @@ pub fn create_body(c: &ContainerDefinition, ctx: &Context<'_>) -> ContainerCreat
             .as_ref()
             .map(|d| d.as_str().to_owned())
             .unwrap_or_else(|| "json-file".into());
-        // awslogs needs CloudWatch, which Berth does not serve yet: keep the logs on the
-        // host with the Engine's default driver instead of failing the container.
-        if driver == "awslogs" || driver == "awsfirelens" {
+        // awslogs: the container writes to json-file, which never blocks it, and the agent
+        // ships that output to Berth's CloudWatch Logs (crate::awslogs); its options are the
+        // agent's, not Docker's. awsfirelens needs a FireLens router, which Berth does not
+        // run: its output stays in json-file on the host instead of failing the container.
+        if driver == crate::awslogs::DRIVER || driver == "awsfirelens" {
             host.log_config = Some(HostConfigLogConfig {
                 typ: Some("json-file".into()),
                 config: None,

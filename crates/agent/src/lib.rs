@@ -6,9 +6,14 @@
 //! - [`runner`]: one task's life on the runtime (pull, network, start order, watch, stop);
 //! - [`plan`]: the pure decisions (dependsOn order, when the task must stop, stop order);
 //! - [`container_config`]: an ECS container definition as a Docker create body (pure);
-//! - [`runtime`]: the Docker Engine behind a trait, and an in-memory fake.
+//! - [`awslogs`]: the awslogs log driver: containers keep Docker's json-file log and the
+//!   agent follows their output and ships it to the CloudWatch Logs service on Berth's
+//!   endpoint (PutLogEvents), resuming after a restart from a cursor in the data dir;
+//! - [`runtime`]: the Docker Engine behind a trait (containers, images, networks, following
+//!   a container's output), and an in-memory fake.
 
 pub mod agent;
+pub mod awslogs;
 mod awsvpc;
 pub mod config;
 pub mod container_config;
@@ -23,6 +28,8 @@ mod runner_tests;
 pub mod runtime;
 mod shared;
 pub mod state_file;
+#[cfg(test)]
+mod test_endpoint;
 mod view;
 
 pub use agent::{Agent, AgentError};

@@ -139,45 +139,28 @@ async fn send(client: &mut Client, target: &str, body: &Value) -> Result<Value, 
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use axum::http::{HeaderMap, StatusCode};
-    use axum::response::IntoResponse;
-
     use super::*;
 
-    /// A control plane that knows only the one-by-one report: it records every call's target
-    /// and task.
-    async fn old_control_plane() -> (Endpoint, Arc<Mutex<Vec<(String, String)>>>) {
-        let calls = Arc::new(Mutex::new(Vec::new()));
-        let seen = calls.clone();
-        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
-            let seen = seen.clone();
-            async move {
-                let target = headers
-                    .get("x-amz-target")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                let body: Value = serde_json::from_str(&body).unwrap_or_default();
-                let task = body["task"].as_str().unwrap_or_default().to_owned();
-                seen.lock().expect("calls").push((target.clone(), task));
-                if target == BATCH_TARGET {
-                    let error =
-                        serde_json::json!({"__type": "UnknownOperationException", "message": "no"});
-                    (StatusCode::BAD_REQUEST, error.to_string()).into_response()
-                } else {
-                    (StatusCode::OK, "{}").into_response()
-                }
+    /// A control plane that knows only the one-by-one report.
+    async fn old_control_plane() -> (Endpoint, crate::test_endpoint::Calls) {
+        crate::test_endpoint::serve(|target, _| {
+            if target == BATCH_TARGET {
+                Err("UnknownOperationException")
+            } else {
+                Ok(serde_json::json!({}))
             }
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let endpoint = Endpoint::new(&url, "test", "test", "us-east-1").expect("endpoint");
-        (endpoint, calls)
+        })
+        .await
+    }
+
+    /// Each call's target and task.
+    fn targets_and_tasks(calls: &crate::test_endpoint::Calls) -> Vec<(String, String)> {
+        calls
+            .lock()
+            .expect("calls")
+            .iter()
+            .map(|(t, body)| (t.clone(), body["task"].as_str().unwrap_or_default().into()))
+            .collect()
     }
 
     #[tokio::test]
@@ -217,13 +200,13 @@ mod tests {
         .iter()
         .map(|(t, k)| (t.to_string(), k.to_string()))
         .collect();
-        assert_eq!(*calls.lock().expect("calls"), expected);
+        assert_eq!(targets_and_tasks(&calls), expected);
         // Later reports queued together are no longer tried as a batch.
         for task in ["t4", "t5"] {
             report(task);
         }
         wait_for(6).await;
-        let later: Vec<_> = calls.lock().expect("calls")[4..].to_vec();
+        let later: Vec<_> = targets_and_tasks(&calls)[4..].to_vec();
         assert_eq!(
             later,
             [(single.clone(), "t4".to_owned()), (single, "t5".to_owned())]

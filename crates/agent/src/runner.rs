@@ -1,7 +1,9 @@
 //! Runs one task on the container runtime, from pull to cleanup: adopts containers it
 //! already has (after an agent restart), pulls images, sets up the task's network, starts
 //! containers in dependsOn order, watches them (exits, health, restarts), stops them in
-//! reverse dependency order with each one's stopTimeout, and reports every step.
+//! reverse dependency order with each one's stopTimeout, and reports every step. An awslogs
+//! container's log stream is created before it starts, and its output is shipped while it
+//! runs ([`crate::awslogs`]); the task's containers are removed only once it is shipped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use berth_ecs_model::shapes::{ContainerDefinition, Task, TaskDefinition};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
+use crate::awslogs::{self, Prepared, Shipper, ShipperTask, Target};
 use crate::container_config::{self as cc, Network, VolumeSource};
 use crate::plan::{self, Condition, Member, State, Verdict};
 use crate::runtime::{Observed, RuntimeError};
@@ -47,6 +50,11 @@ pub(crate) struct Slot {
     pub restarts: u32,
     pub watching: bool,
     pub health_reported: Option<String>,
+    /// The awslogs options (`None`: the container does not log with awslogs), or why they
+    /// are unusable.
+    pub awslogs: Option<Result<Arc<awslogs::Options>, String>>,
+    /// The shipper of the container's output.
+    pub shipper: Option<ShipperTask>,
 }
 
 impl Slot {
@@ -125,6 +133,8 @@ pub(crate) async fn run(shared: Arc<Shared>, a: Assignment, mut desired: watch::
                 &suffix,
             ),
             token: uuid::Uuid::new_v4().simple().to_string(),
+            awslogs: awslogs::options_of(&def).map(|o| o.map(Arc::new).map_err(|e| e.to_string())),
+            shipper: None,
             def,
             id: None,
             observed: None,
@@ -484,6 +494,13 @@ impl Runner {
             return;
         };
         if self.slots[idx].id.is_none() {
+            // Docker checks log options when it creates the container.
+            if let Some(Err(e)) = &self.slots[idx].awslogs {
+                self.slots[idx].reason = Some(format!(
+                    "CannotCreateContainerError: failed to initialize logging driver: {e}"
+                ));
+                return;
+            }
             let def = self.slots[idx].def.clone();
             let env_files = match self.file_environment(&def) {
                 Ok(e) => e,
@@ -527,6 +544,21 @@ impl Runner {
         let Some(id) = self.slots[idx].id.clone() else {
             return;
         };
+        if let Some(target) = self.log_target(idx) {
+            let logs = &self.shared.logs;
+            match awslogs::prepare(logs.sink.as_ref(), &target, &logs.settings).await {
+                Ok(Prepared::Ready) => {}
+                // Its output stays in json-file only.
+                Ok(Prepared::Unserved) => self.slots[idx].awslogs = None,
+                Err(e) => {
+                    // As ECS reports a driver that cannot start.
+                    self.slots[idx].reason = Some(format!(
+                        "CannotStartContainerError: Error response from daemon: {e}"
+                    ));
+                    return;
+                }
+            }
+        }
         // The container may ask the metadata endpoint about itself as soon as it starts.
         if let Ok(o) = self.shared.runtime.inspect(&id).await {
             self.slots[idx].observed = Some(o);
@@ -542,8 +574,55 @@ impl Runner {
         self.watch(idx);
     }
 
+    /// Where an awslogs container's output goes (once it has an id).
+    fn log_target(&self, idx: usize) -> Option<Target> {
+        let slot = &self.slots[idx];
+        let (Some(Ok(options)), Some(id)) = (&slot.awslogs, &slot.id) else {
+            return None;
+        };
+        Some(Target {
+            group: options.group.clone(),
+            stream: options.stream_name(slot.name(), &arn(&self.a), id),
+            create_group: options.create_group,
+        })
+    }
+
+    /// Starts shipping an awslogs container's output once it has started, and again after
+    /// a restart if the last shipper has finished.
+    fn ship_logs(&mut self, idx: usize) {
+        let Some(target) = self.log_target(idx) else {
+            return;
+        };
+        let slot = &self.slots[idx];
+        let (Some(Ok(options)), Some(id), Some(o)) = (&slot.awslogs, &slot.id, &slot.observed)
+        else {
+            return;
+        };
+        if !(o.running || o.exited) {
+            return;
+        }
+        if let Some(task) = &slot.shipper {
+            let restarted_since = slot.last_start.is_some_and(|t| t > task.since);
+            if !task.is_finished() || !(o.running || restarted_since) {
+                return;
+            }
+        }
+        let logs = &self.shared.logs;
+        let shipper = Shipper {
+            runtime: self.shared.runtime.clone(),
+            sink: logs.sink.clone(),
+            settings: logs.settings.clone(),
+            container_id: id.clone(),
+            target,
+            start: options.start.clone(),
+            cursor: logs.cursor(id),
+        };
+        self.slots[idx].shipper = Some(ShipperTask::spawn(shipper));
+    }
+
     /// Spawns a watcher that signals when the container stops running.
     fn watch(&mut self, idx: usize) {
+        self.ship_logs(idx);
         let slot = &mut self.slots[idx];
         let (Some(id), false) = (slot.id.clone(), slot.watching) else {
             return;
@@ -833,9 +912,16 @@ impl Runner {
         self.shared.reporter.ecs("SubmitTaskStateChange", body);
     }
 
-    /// Keeps the stopped containers for the cleanup wait, then removes them.
-    async fn cleanup_later(self) {
+    /// Keeps the stopped containers for the cleanup wait, and until their output is shipped,
+    /// then removes them.
+    async fn cleanup_later(mut self) {
         let wait = Duration::from_secs(self.shared.cfg.task_cleanup_secs);
+        let shipped = futures_util::future::join_all(
+            self.slots
+                .iter_mut()
+                .filter_map(|s| s.shipper.take())
+                .map(ShipperTask::finished),
+        );
         let runtime = self.shared.runtime.clone();
         let registry = self.shared.registry.clone();
         let task_arn = arn(&self.a);
@@ -849,11 +935,12 @@ impl Runner {
                 _ => None,
             })
             .collect();
-        tokio::time::sleep(wait).await;
+        tokio::join!(tokio::time::sleep(wait), shipped);
         for id in ids {
             if let Err(e) = runtime.remove(&id).await {
                 tracing::warn!(container = %id, error = %e, "cleanup failed");
             }
+            self.shared.logs.cursor(&id).forget();
         }
         for v in volumes {
             let _ = runtime.remove_volume(&v).await;

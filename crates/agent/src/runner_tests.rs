@@ -1,12 +1,17 @@
 //! The task runner against the in-memory runtime: what it starts, in which order, what it
 //! reports, and when it restarts or stops containers.
 
+mod awslogs;
+
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
+use crate::awslogs::fake::FakeSink;
+use crate::awslogs::{ShipSettings, Shipping};
 use crate::config::{AgentConfig, PullBehavior};
 use crate::images::Images;
 use crate::registry::Registry;
@@ -16,10 +21,26 @@ use crate::runtime::fake::FakeRuntime;
 use crate::shared::Shared;
 
 fn shared(fake: Arc<FakeRuntime>) -> (Arc<Shared>, mpsc::UnboundedReceiver<Report>) {
+    shared_with(fake, Arc::new(FakeSink::new()), &std::env::temp_dir())
+}
+
+/// Shared state whose awslogs output goes to `sink`, with cursors under `data_dir`.
+fn shared_with(
+    fake: Arc<FakeRuntime>,
+    sink: Arc<FakeSink>,
+    data_dir: &Path,
+) -> (Arc<Shared>, mpsc::UnboundedReceiver<Report>) {
     let (reporter, reports) = Reporter::capture();
-    let mut cfg = AgentConfig::new("http://127.0.0.1:1", std::env::temp_dir());
+    let mut cfg = AgentConfig::new("http://127.0.0.1:1", data_dir.to_owned());
     cfg.task_cleanup_secs = 0;
     cfg.stop_timeout_secs = 1;
+    let mut logs = Shipping::new(sink, data_dir);
+    logs.settings = ShipSettings {
+        flush_every: Duration::from_millis(40),
+        retry_min: Duration::from_millis(2),
+        retry_max: Duration::from_millis(10),
+        prepare_tries: 2,
+    };
     let shared = Shared {
         runtime: fake.clone(),
         reporter,
@@ -29,6 +50,7 @@ fn shared(fake: Arc<FakeRuntime>) -> (Arc<Shared>, mpsc::UnboundedReceiver<Repor
         images: Images::new(fake, PullBehavior::PreferCached, 2),
         bridge_metadata: Some("http://172.17.0.1:51679".into()),
         task_metadata: None,
+        logs,
     };
     (Arc::new(shared), reports)
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::awslogs::Shipping;
 use crate::config::AgentConfig;
 use crate::container_config::Network;
 use crate::images::Images;
@@ -21,6 +22,8 @@ pub struct Shared {
     pub bridge_metadata: Option<String>,
     /// … and from the awsvpc task network.
     pub task_metadata: Option<String>,
+    /// Where awslogs containers' output goes.
+    pub logs: Shipping,
 }
 
 impl Shared {

@@ -50,16 +50,25 @@ impl StateFile {
 
     /// Writes atomically (temp file, fsync, rename).
     pub fn save(&self, state: &AgentState) -> std::io::Result<()> {
-        use std::io::Write;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
+        let bytes = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+        write_atomically(&self.path, &bytes)
     }
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves the old file or the new one: writes a
+/// temp file beside it, fsyncs, renames. Creates the folder if needed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

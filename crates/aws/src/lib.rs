@@ -20,6 +20,7 @@
 
 pub mod arn;
 pub mod clock;
+pub mod compatibility;
 mod context;
 mod error;
 pub mod ids;

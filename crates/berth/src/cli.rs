@@ -28,6 +28,8 @@ enum Command {
     Sim(crate::sim::SimArgs),
     /// Load generators (e.g. `berth bench api`) that print their figures as JSON lines.
     Bench(crate::bench::BenchArgs),
+    /// CloudWatch Logs at a terminal: `berth logs tail GROUP [--follow]`, `berth logs task TASK`.
+    Logs(crate::logs_cmd::LogsArgs),
 }
 
 #[derive(Args)]
@@ -147,6 +149,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => crate::explain::run(args).await?,
         Command::Sim(args) => crate::sim::run(args).await?,
         Command::Bench(args) => crate::bench::run(args).await?,
+        Command::Logs(args) => crate::logs_cmd::run(args).await?,
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod agent_config;
 mod bench;
 mod cli;
 mod explain;
+mod logs_cmd;
 mod region;
 mod sim;
 

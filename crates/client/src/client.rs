@@ -10,12 +10,17 @@ use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::sign::{now_seconds, Signer};
+use crate::sign::{now_seconds, Signer, ECS_SERVICE};
 
 pub const ECS_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
+/// The `X-Amz-Target` prefix of CloudWatch Logs operations.
+pub const LOGS_PREFIX: &str = "Logs_20140328";
+/// CloudWatch Logs' SigV4 signing name.
+pub const LOGS_SERVICE: &str = "logs";
 const JSON: &str = "application/x-amz-json-1.1";
 
-/// Where to connect and how to sign.
+/// Where to connect and how to sign: the credentials and region. Which service a request is
+/// signed for is chosen per call ([`Client::call_service`]).
 #[derive(Clone)]
 pub struct Endpoint {
     pub host: String,
@@ -121,10 +126,21 @@ impl Client {
         Ok(sender)
     }
 
-    /// Calls `target` (e.g. `AmazonEC2ContainerServiceV20141113.RunTask`) with a JSON body.
-    /// A 4xx/5xx answer is an [`ApiError`].
+    /// Calls `target` (e.g. `AmazonEC2ContainerServiceV20141113.RunTask`) with a JSON body,
+    /// signed for ECS. A 4xx/5xx answer is an [`ApiError`].
     pub async fn call(
         &mut self,
+        target: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        self.call_service(ECS_SERVICE, target, body).await
+    }
+
+    /// Calls `target` of any AWS JSON service on the endpoint, signed with that service's
+    /// signing name (`logs` for `Logs_20140328.PutLogEvents`, …).
+    pub async fn call_service(
+        &mut self,
+        signing_name: &str,
         target: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, Error> {
@@ -134,10 +150,13 @@ impl Client {
             ("x-amz-target", target),
             ("host", self.endpoint.host.as_str()),
         ];
-        let signed =
-            self.endpoint
-                .signer
-                .sign(&self.endpoint.host, &headers, &body, now_seconds())?;
+        let signed = self.endpoint.signer.sign_for(
+            signing_name,
+            &self.endpoint.host,
+            &headers,
+            &body,
+            now_seconds(),
+        )?;
         let mut req = Request::builder()
             .method(Method::POST)
             .uri("/")
@@ -185,7 +204,20 @@ impl Client {
         target: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, Error> {
-        match tokio::time::timeout(deadline, self.call(target, body)).await {
+        self.call_service_within(deadline, ECS_SERVICE, target, body)
+            .await
+    }
+
+    /// [`Client::call_service`] with a deadline; on timeout the connection is dropped.
+    pub async fn call_service_within(
+        &mut self,
+        deadline: Duration,
+        signing_name: &str,
+        target: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let call = self.call_service(signing_name, target, body);
+        match tokio::time::timeout(deadline, call).await {
             Ok(r) => r,
             Err(_) => {
                 self.sender = None;
@@ -201,5 +233,101 @@ impl Client {
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, Error> {
         self.call(&format!("{ECS_PREFIX}.{op}"), body).await
+    }
+
+    /// Calls a CloudWatch Logs operation by name (`PutLogEvents`, …), signed for `logs`.
+    pub async fn logs(
+        &mut self,
+        op: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        self.call_service(LOGS_SERVICE, &format!("{LOGS_PREFIX}.{op}"), body)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-connection server: answers each request with `answers` in turn and hands back
+    /// each request's head (lowercased) and body.
+    async fn server(answers: Vec<String>) -> (String, tokio::sync::mpsc::Receiver<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        tokio::spawn(async move {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            for answer in answers {
+                let request = loop {
+                    let mut chunk = [0u8; 4096];
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .to_ascii_lowercase()
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length: ")?.parse().ok())
+                            .unwrap_or(0usize);
+                        if buf.len() >= end + 4 + length {
+                            let request = String::from_utf8_lossy(&buf[..end + 4 + length]);
+                            let request = request.to_string();
+                            buf.drain(..end + 4 + length);
+                            break request;
+                        }
+                    }
+                    match conn.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let _ = tx.send(request).await;
+                let _ = conn.write_all(answer.as_bytes()).await;
+            }
+        });
+        (url, rx)
+    }
+
+    #[tokio::test]
+    async fn a_service_call_is_signed_for_that_service_and_ecs_calls_stay_ecs() {
+        let answer = |status: &str, body: &str| {
+            format!(
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let ok = answer("200 OK", "{}");
+        let exists = answer(
+            "400 Bad Request",
+            r#"{"__type":"ResourceAlreadyExistsException","message":"The log group exists."}"#,
+        );
+        let (url, mut requests) = server(vec![ok, exists]).await;
+        let endpoint = Endpoint::new(&url, "AKID", "secret", "us-east-1").expect("endpoint");
+        let mut client = Client::new(endpoint);
+        client
+            .ecs("ListClusters", &serde_json::json!({}))
+            .await
+            .expect("ecs call");
+        let err = client
+            .logs("CreateLogGroup", &serde_json::json!({"logGroupName": "g"}))
+            .await
+            .expect_err("an error answer");
+        assert_eq!(err.code(), Some("ResourceAlreadyExistsException"));
+        let ecs = requests.recv().await.expect("first request").to_lowercase();
+        assert!(ecs.contains("/us-east-1/ecs/aws4_request"), "{ecs}");
+        assert!(ecs.contains("x-amz-target: amazonec2containerservicev20141113.listclusters"));
+        let logs = requests
+            .recv()
+            .await
+            .expect("second request")
+            .to_lowercase();
+        assert!(logs.contains("/us-east-1/logs/aws4_request"), "{logs}");
+        assert!(logs.contains("x-amz-target: logs_20140328.createloggroup"));
+        assert!(logs.ends_with(r#"{"loggroupname":"g"}"#), "{logs}");
     }
 }

@@ -4,8 +4,8 @@
 mod client;
 mod sign;
 
-pub use client::{ApiError, Client, Endpoint, Error, ECS_PREFIX};
-pub use sign::{now_seconds, Signer};
+pub use client::{ApiError, Client, Endpoint, Error, ECS_PREFIX, LOGS_PREFIX, LOGS_SERVICE};
+pub use sign::{now_seconds, Signer, ECS_SERVICE};
 
 /// An ECS attribute as JSON: `{"name"}` when the value is empty, else `{"name", "value"}`.
 pub fn attribute(name: &str, value: &str) -> serde_json::Value {

@@ -16,24 +16,11 @@ fn compatibility_doc_matches_the_implementation() {
         Scope::new("us-east-1", "000000000000"),
     )
     .expect("open");
-    for op in Operation::ALL {
-        let rows: Vec<&str> = doc
-            .lines()
-            .filter(|l| l.starts_with(&format!("| {} |", op.name())))
-            .collect();
-        assert_eq!(rows.len(), 1, "{} must have exactly one row", op.name());
-        let status = rows[0].split('|').nth(2).map(str::trim).unwrap_or_default();
-        let documented_missing = status == "not yet";
-        assert_eq!(
-            documented_missing,
-            !ecs.implements(*op),
-            "{} is documented as '{status}'",
-            op.name()
-        );
-        assert!(
-            ["full", "partial", "not yet"].contains(&status),
-            "{}: unknown status '{status}'",
-            op.name()
-        );
+    let ops: Vec<(&str, bool)> = Operation::ALL
+        .iter()
+        .map(|op| (op.name(), ecs.implements(*op)))
+        .collect();
+    if let Err(problems) = berth_aws::compatibility::check(&doc, "ECS operations", &ops) {
+        panic!("docs/COMPATIBILITY.md: {}", problems.join("; "));
     }
 }

@@ -4,16 +4,18 @@
 use std::collections::HashMap;
 
 use bollard::auth::DockerCredentials;
+use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
 use bollard::models::{ContainerStateStatusEnum, Ipam, NetworkCreateRequest};
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, InspectNetworkOptions, ListContainersOptions,
-    ListNetworksOptions, RemoveContainerOptions, RemoveImageOptions, StatsOptions,
+    ListNetworksOptions, LogsOptions, RemoveContainerOptions, RemoveImageOptions, StatsOptions,
     StopContainerOptions, WaitContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
 
+use super::log_frames::FrameJoiner;
 use super::*;
 
 pub struct DockerRuntime {
@@ -395,6 +397,50 @@ impl Runtime for DockerRuntime {
             .await
             .map_err(engine)?;
         Ok(list.into_iter().map(|i| (i.id, i.repo_tags)).collect())
+    }
+
+    fn follow_logs(&self, id: &str, since_ns: i64) -> LogLines {
+        let options = LogsOptions {
+            follow: true,
+            stdout: true,
+            stderr: true,
+            // Whole seconds: the Engine's `since` is a UNIX time; past i32, read everything
+            // (the caller skips what it has).
+            since: i32::try_from(since_ns.div_euclid(1_000_000_000)).unwrap_or(0),
+            timestamps: true,
+            ..Default::default()
+        };
+        let frames = self.docker.logs(id, Some(options)).fuse().boxed();
+        let state = (
+            frames,
+            FrameJoiner::default(),
+            std::collections::VecDeque::new(),
+        );
+        futures_util::stream::unfold(state, |(mut frames, mut joiner, mut ready)| async move {
+            loop {
+                if let Some(line) = ready.pop_front() {
+                    return Some((Ok(line), (frames, joiner, ready)));
+                }
+                let (source, bytes) = match frames.next().await {
+                    Some(Ok(LogOutput::StdErr { message })) => (LogSource::Stderr, message),
+                    Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message })) => {
+                        (LogSource::Stdout, message)
+                    }
+                    Some(Ok(LogOutput::StdIn { .. })) => continue,
+                    Some(Err(e)) => return Some((Err(engine(e)), (frames, joiner, ready))),
+                    None => {
+                        let rest = joiner.finish();
+                        if rest.is_empty() {
+                            return None;
+                        }
+                        ready.extend(rest);
+                        continue;
+                    }
+                };
+                ready.extend(joiner.push(source, &bytes));
+            }
+        })
+        .boxed()
     }
 }
 

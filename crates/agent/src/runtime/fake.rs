@@ -1,9 +1,12 @@
 //! An in-memory runtime: containers "run" until stopped or until a test makes them exit.
 //! A container whose command is `["exit", "N"]` exits with N as soon as it starts; one whose
-//! image is not "present" fails to pull unless added with [`FakeRuntime::add_image`].
+//! image is not "present" fails to pull unless added with [`FakeRuntime::add_image`]. A
+//! container's output is what a test [prints](FakeRuntime::print) for it.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
 
 use tokio::sync::watch;
 
@@ -14,7 +17,13 @@ struct FakeContainer {
     observed: Observed,
     body: ContainerCreateBody,
     exited: watch::Sender<bool>,
+    output: Vec<LogLine>,
+    /// Bumped whenever output is added or the container starts or stops.
+    changed: watch::Sender<u64>,
 }
+
+/// The fake clock output is stamped with: 2026-01-01T00:00:00Z, then 1 ms a line.
+const FIRST_LINE_NS: i64 = 1_767_225_600_000_000_000;
 
 #[derive(Default)]
 struct Inner {
@@ -23,12 +32,15 @@ struct Inner {
     next: u64,
     started: Vec<String>,
     stopped: Vec<String>,
+    printed: i64,
+    /// Followers end at a container's exit without reading what they had not read yet.
+    followers_miss_exit_output: bool,
 }
 
 /// See the module docs.
 #[derive(Default)]
 pub struct FakeRuntime {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
 }
 
 fn lock(m: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
@@ -44,12 +56,55 @@ impl FakeRuntime {
         lock(&self.inner).images.insert(image.to_owned());
     }
 
+    /// Adds `image`, then creates and starts a container of it; answers its id.
+    pub async fn run_container(&self, name: &str, image: &str) -> Result<String> {
+        self.add_image(image);
+        let body = ContainerCreateBody {
+            image: Some(image.into()),
+            ..Default::default()
+        };
+        let id = self.create(name, body).await?;
+        self.start(&id).await?;
+        Ok(id)
+    }
+
     /// Makes a running container exit with `code`.
     pub fn exit(&self, id: &str, code: i64) {
         let mut inner = lock(&self.inner);
         if let Some(c) = inner.containers.get_mut(id) {
             finish(c, code);
         }
+    }
+
+    /// Adds a line to a container's output, logged 1 ms after the one printed before (on any
+    /// container); answers its timestamp.
+    pub fn print(&self, id: &str, source: LogSource, text: &str) -> i64 {
+        let ns = {
+            let mut inner = lock(&self.inner);
+            inner.printed += 1;
+            FIRST_LINE_NS + (inner.printed - 1) * 1_000_000
+        };
+        self.print_at(id, ns, source, text);
+        ns
+    }
+
+    /// Adds a line to a container's output, logged at `ns`.
+    pub fn print_at(&self, id: &str, ns: i64, source: LogSource, text: &str) {
+        if let Some(c) = lock(&self.inner).containers.get_mut(id) {
+            c.output.push(LogLine {
+                timestamp_ns: ns,
+                source,
+                text: text.to_owned(),
+            });
+            c.changed.send_modify(|v| *v += 1);
+        }
+    }
+
+    /// Makes followers behave as the Engine's can: one that was following a running
+    /// container ends when it stops, leaving unread what it had not read by then (a later
+    /// read of the output has it).
+    pub fn followers_miss_exit_output(&self) {
+        lock(&self.inner).followers_miss_exit_output = true;
     }
 
     /// Sets a container's health status (`healthy`, `unhealthy`, `starting`).
@@ -112,6 +167,48 @@ fn finish(c: &mut FakeContainer, code: i64) {
         c.observed.exit_code = Some(code);
         c.observed.finished_at = Some("2026-01-01T00:00:01Z".into());
         c.exited.send_replace(true);
+        c.changed.send_modify(|v| *v += 1);
+    }
+}
+
+/// Where a follower of a container's output is.
+struct Follower {
+    inner: Arc<Mutex<Inner>>,
+    id: String,
+    next: usize,
+    from_ns: i64,
+    changed: Option<watch::Receiver<u64>>,
+    /// Whether the container was running while followed.
+    followed_running: bool,
+}
+
+impl Follower {
+    /// The next line at or after `from_ns`; `None` once the container is gone, or stopped
+    /// with nothing left to read.
+    async fn next(&mut self) -> Option<LogLine> {
+        loop {
+            {
+                let inner = lock(&self.inner);
+                let c = inner.containers.get(&self.id)?;
+                let changed = self.changed.get_or_insert_with(|| c.changed.subscribe());
+                changed.borrow_and_update();
+                if c.observed.running {
+                    self.followed_running = true;
+                } else if self.followed_running && inner.followers_miss_exit_output {
+                    return None;
+                }
+                while let Some(line) = c.output.get(self.next) {
+                    self.next += 1;
+                    if line.timestamp_ns >= self.from_ns {
+                        return Some(line.clone());
+                    }
+                }
+                if !c.observed.running {
+                    return None;
+                }
+            }
+            self.changed.as_mut()?.changed().await.ok()?;
+        }
     }
 }
 
@@ -171,12 +268,15 @@ impl Runtime for FakeRuntime {
             ..Default::default()
         };
         let (exited, _) = watch::channel(false);
+        let (changed, _) = watch::channel(0);
         inner.containers.insert(
             id.clone(),
             FakeContainer {
                 observed,
                 body,
                 exited,
+                output: Vec::new(),
+                changed,
             },
         );
         Ok(id)
@@ -195,6 +295,7 @@ impl Runtime for FakeRuntime {
         c.observed.exited = false;
         c.observed.started_at = Some("2026-01-01T00:00:00Z".into());
         c.exited.send_replace(false);
+        c.changed.send_modify(|v| *v += 1);
         let cmd = c.body.cmd.clone().unwrap_or_default();
         if cmd.first().map(String::as_str) == Some("exit") {
             let code = cmd.get(1).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -298,5 +399,51 @@ impl Runtime for FakeRuntime {
             .iter()
             .map(|i| (format!("sha256:{i}"), vec![i.clone()]))
             .collect())
+    }
+
+    fn follow_logs(&self, id: &str, since_ns: i64) -> LogLines {
+        let follower = Follower {
+            inner: self.inner.clone(),
+            id: id.to_owned(),
+            next: 0,
+            // Whole seconds, as the Engine's `since`.
+            from_ns: since_ns.div_euclid(1_000_000_000) * 1_000_000_000,
+            changed: None,
+            followed_running: false,
+        };
+        futures_util::stream::unfold(follower, |mut f| async move {
+            let line = f.next().await?;
+            Some((Ok(line), f))
+        })
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_follower_reads_from_the_whole_second_and_ends_when_the_container_stops() {
+        let fake = FakeRuntime::new();
+        let id = fake.run_container("c", "img").await.expect("running");
+        let first = fake.print(&id, LogSource::Stdout, "one");
+        let second = fake.print(&id, LogSource::Stderr, "two");
+        // From the second line's time: the whole second comes, the first line with it.
+        let mut lines = fake.follow_logs(&id, second);
+        let text = |l: Option<Result<LogLine>>| l.and_then(|l| l.ok()).map(|l| l.text);
+        assert_eq!(text(lines.next().await).as_deref(), Some("one"));
+        assert_eq!(text(lines.next().await).as_deref(), Some("two"));
+        let later = tokio::spawn(async move {
+            let third = text(lines.next().await);
+            (third, lines.next().await.is_none())
+        });
+        tokio::task::yield_now().await;
+        fake.print(&id, LogSource::Stdout, "three");
+        fake.exit(&id, 0);
+        assert_eq!(later.await.expect("follower"), (Some("three".into()), true));
+        // Past the second: nothing earlier comes.
+        let mut next_second = fake.follow_logs(&id, first + 1_000_000_000);
+        assert!(next_second.next().await.is_none());
     }
 }

@@ -3,10 +3,12 @@
 
 pub mod docker;
 pub mod fake;
+pub mod log_frames;
 
 use std::collections::HashMap;
 
 pub use bollard::models::ContainerCreateBody;
+use futures_util::stream::BoxStream;
 
 /// A runtime failure, with the Engine's message.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +80,28 @@ pub struct PullAuth {
     pub password: String,
 }
 
+/// Which of a container's output streams a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LogSource {
+    Stdout,
+    Stderr,
+}
+
+/// One line of a container's output, as the Engine logged it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    /// When the Engine logged it (the last part of a line it logged in parts), in ns since
+    /// the epoch.
+    pub timestamp_ns: i64,
+    pub source: LogSource,
+    /// The line without its newline.
+    pub text: String,
+}
+
+/// A container's output as it is written; ends once the container has stopped and all of
+/// its output has been read.
+pub type LogLines = BoxStream<'static, Result<LogLine>>;
+
 #[async_trait::async_trait]
 pub trait Runtime: Send + Sync + 'static {
     async fn info(&self) -> Result<HostInfo>;
@@ -112,4 +136,9 @@ pub trait Runtime: Send + Sync + 'static {
     async fn remove_volume(&self, name: &str) -> Result<()>;
     /// Images present on the host, as (id, references).
     async fn images(&self) -> Result<Vec<(String, Vec<String>)>>;
+    /// Follows a container's stdout and stderr (in the order logged), starting with the
+    /// whole second `since_ns` falls in: lines logged earlier in that second come again, so
+    /// a caller resuming after a line skips what it already has. The stream ends when the
+    /// container is not running and its output has been read.
+    fn follow_logs(&self, id: &str, since_ns: i64) -> LogLines;
 }

@@ -80,6 +80,21 @@ impl Berth {
         self.client_with(ACCESS_KEY, SECRET_KEY).await
     }
 
+    /// An aws-sdk-cloudwatchlogs client signing with the given key pair.
+    pub async fn logs_client_with(
+        &self,
+        access_key: &str,
+        secret_key: &str,
+    ) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(
+            &sdk_config(&self.endpoint(), access_key, secret_key).await,
+        )
+    }
+
+    pub async fn logs_client(&self) -> aws_sdk_cloudwatchlogs::Client {
+        self.logs_client_with(ACCESS_KEY, SECRET_KEY).await
+    }
+
     /// A client signing with the given key pair.
     pub async fn client_with(&self, access_key: &str, secret_key: &str) -> Client {
         sdk_client(&self.endpoint(), access_key, secret_key).await
@@ -222,8 +237,17 @@ pub fn health_ok(addr: SocketAddr) -> bool {
 /// An official SDK client for the endpoint. Plain HTTP (no TLS needed on loopback),
 /// no retries (so a wrong answer is never papered over), bounded timeouts.
 pub async fn sdk_client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
+    Client::new(&sdk_config(endpoint, access_key, secret_key).await)
+}
+
+/// The SDK configuration every service's client is made from.
+pub async fn sdk_config(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+) -> aws_config::SdkConfig {
     let http = aws_smithy_http_client::Builder::new().build_http();
-    let conf = aws_config::defaults(BehaviorVersion::latest())
+    aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new(
@@ -242,8 +266,7 @@ pub async fn sdk_client(endpoint: &str, access_key: &str, secret_key: &str) -> C
                 .build(),
         )
         .load()
-        .await;
-    Client::new(&conf)
+        .await
 }
 
 pub fn cluster_arn(name: &str) -> String {

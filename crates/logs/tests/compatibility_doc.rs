@@ -1,0 +1,29 @@
+//! docs/COMPATIBILITY.md must list every CloudWatch Logs operation once, and say `not yet`
+//! exactly for those Berth does not implement.
+
+use std::sync::Arc;
+
+use berth_aws::clock::SystemClock;
+use berth_logs::Logs;
+use berth_logs_model::Operation;
+
+#[test]
+fn compatibility_doc_matches_the_implementation() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/COMPATIBILITY.md");
+    let doc = std::fs::read_to_string(path).expect("docs/COMPATIBILITY.md");
+    let dir = tempfile::tempdir().expect("dir");
+    let logs = Logs::open(
+        Arc::new(berth_store::MemStore::default()),
+        dir.path(),
+        Arc::new(SystemClock),
+    )
+    .expect("open");
+    let ops: Vec<(&str, bool)> = Operation::ALL
+        .iter()
+        .map(|op| (op.name(), logs.implements(*op)))
+        .collect();
+    if let Err(problems) = berth_aws::compatibility::check(&doc, "CloudWatch Logs operations", &ops)
+    {
+        panic!("docs/COMPATIBILITY.md: {}", problems.join("; "));
+    }
+}
