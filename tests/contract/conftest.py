@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ctutil import AwsCli, make_ecs_client
+from ctutil import AwsCli, make_ecs_client, make_logs_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BERTH_BIN = Path(os.environ.get("BERTH_BIN", REPO_ROOT / "target" / "debug" / "berth"))
@@ -63,6 +63,9 @@ class BerthServer:
 
     def client(self, **config_overrides):
         return make_ecs_client(self.endpoint, **config_overrides)
+
+    def logs_client(self, **kwargs):
+        return make_logs_client(self.endpoint, **kwargs)
 
     # -- lifecycle --------------------------------------------------------
     def start(self, timeout: float = START_TIMEOUT) -> "BerthServer":
@@ -295,6 +298,22 @@ def restart(fresh_server):
 @pytest.fixture(scope="session")
 def ecs(server):
     return server.client()
+
+
+@pytest.fixture(scope="session")
+def logs(server):
+    """boto3 CloudWatch Logs client for the shared server (account 000000000000)."""
+    return server.logs_client()
+
+
+@pytest.fixture(scope="session")
+def logs_as(server):
+    """``logs_as("111111111111")``: a Logs client whose access key id is that string."""
+
+    def _client(access_key: str, secret_key: str = "any-secret"):
+        return server.logs_client(access_key=access_key, secret_key=secret_key)
+
+    return _client
 
 
 @pytest.fixture

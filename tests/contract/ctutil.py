@@ -51,6 +51,28 @@ def make_ecs_client(endpoint: str, **config_overrides):
     return session.client("ecs", endpoint_url=endpoint, config=Config(**cfg))
 
 
+def make_logs_client(
+    endpoint: str,
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    **config_overrides,
+):
+    """A CloudWatch Logs client; a 12-digit ``access_key`` acts in that account on `berth dev`."""
+    cfg = dict(
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=60,
+        max_pool_connections=32,
+    )
+    cfg.update(config_overrides)
+    session = boto3.session.Session(
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=REGION,
+    )
+    return session.client("logs", endpoint_url=endpoint, config=Config(**cfg))
+
+
 # ---------------------------------------------------------------------------
 # Names and ARNs
 # ---------------------------------------------------------------------------
@@ -79,6 +101,97 @@ CONTAINER_INSTANCE_ARN_RE = (
 
 def short_id(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
+
+
+# ---------------------------------------------------------------------------
+# CloudWatch Logs
+# ---------------------------------------------------------------------------
+
+LOGS_TARGET_PREFIX = "Logs_20140328"
+
+
+def log_group_arn(name: str, account: str = ACCOUNT) -> str:
+    """The ARN without the trailing ``:*`` (``logGroupArn``, tagging, logGroupIdentifier)."""
+    return f"arn:aws:logs:{REGION}:{account}:log-group:{name}"
+
+
+def log_stream_arn(group: str, stream: str, account: str = ACCOUNT) -> str:
+    return f"arn:aws:logs:{REGION}:{account}:log-group:{group}:log-stream:{stream}"
+
+
+def log_group_name(prefix: str = "ct") -> str:
+    """A unique log group name, in the path style log groups usually have."""
+    return f"/{prefix}/{uuid.uuid4().hex[:12]}"
+
+
+def now_ms() -> int:
+    return int(_dt.datetime.now(_dt.timezone.utc).timestamp() * 1000)
+
+
+MINUTE_MS = 60 * 1000
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+
+
+def make_stream(logs, group: str | None = None, stream: str = "s1", **group_kwargs):
+    """Create a log group (unless it exists) and a stream in it; return (group, stream)."""
+    group = group or log_group_name()
+    try:
+        logs.create_log_group(logGroupName=group, **group_kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    return group, stream
+
+
+def put_events(logs, group: str, stream: str, events, **kwargs) -> dict:
+    """PutLogEvents with ``events`` as (timestamp, message) pairs or dicts."""
+    batch = [
+        e if isinstance(e, dict) else {"timestamp": e[0], "message": e[1]} for e in events
+    ]
+    return logs.put_log_events(
+        logGroupName=group, logStreamName=stream, logEvents=batch, **kwargs
+    )
+
+
+def get_group(logs, name: str) -> dict:
+    """The one log group called ``name``, as DescribeLogGroups returns it."""
+    groups = [
+        g
+        for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        if g["logGroupName"] == name
+    ]
+    assert len(groups) == 1, f"expected exactly one log group {name!r}, got {groups}"
+    return groups[0]
+
+
+def get_stream(logs, group: str, stream: str) -> dict:
+    streams = [
+        s
+        for s in logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=stream)[
+            "logStreams"
+        ]
+        if s["logStreamName"] == stream
+    ]
+    assert len(streams) == 1, f"expected exactly one stream {stream!r}, got {streams}"
+    return streams[0]
+
+
+def filter_all(logs, max_pages: int = 200, **kwargs) -> list:
+    """Every FilterLogEvents event, following nextToken until it is absent (bounded)."""
+    events = []
+    token = None
+    for _ in range(max_pages):
+        args = dict(kwargs)
+        if token:
+            args["nextToken"] = token
+        resp = logs.filter_log_events(**args)
+        events += resp["events"]
+        token = resp.get("nextToken")
+        if not token:
+            return events
+    raise AssertionError(f"FilterLogEvents still returned a nextToken after {max_pages} pages")
 
 
 # ---------------------------------------------------------------------------
