@@ -76,22 +76,23 @@ impl Logs {
                 .collect()
         });
         let items = State::under(&state.groups, &prefix)
-            .filter(|(_, g)| {
-                pattern
-                    .as_ref()
-                    .is_none_or(|p| g.name.to_lowercase().contains(p))
-            })
+            .filter(|(_, g)| pattern.is_none_or(|p| g.name.contains(p)))
             .filter(|(_, g)| class.as_ref().is_none_or(|c| &g.log_group_class == c))
             .filter(|(_, g)| wanted.as_ref().is_none_or(|w| w.contains(&g.name)))
             .map(|(k, g)| (k.clone(), g.clone()));
         let p = page(items, req.next_token.as_deref(), limit(req.limit, 50))?;
+        // With a name pattern CloudWatch answers only the name, ARN and creation time.
+        let view = |g: &GroupRec| match pattern {
+            Some(_) => LogGroup {
+                log_group_name: Some(g.name.clone()),
+                creation_time: Some(g.creation_time),
+                arn: Some(group_arn(ctx, &g.name)),
+                ..Default::default()
+            },
+            None => self.log_group_view(ctx, &state, g),
+        };
         Ok(DescribeLogGroupsResponse {
-            log_groups: Some(
-                p.items
-                    .iter()
-                    .map(|g| self.log_group_view(ctx, &state, g))
-                    .collect(),
-            ),
+            log_groups: Some(p.items.iter().map(|g| view(g)).collect()),
             next_token: p.next_token,
         })
     }
