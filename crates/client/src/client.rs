@@ -157,25 +157,40 @@ impl Client {
             &body,
             now_seconds(),
         )?;
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri("/")
-            .header(HOST, self.endpoint.host.as_str())
-            .header(CONTENT_TYPE, JSON)
-            .header(
-                "x-amz-target",
-                HeaderValue::from_str(target).map_err(|e| Error::Sign(e.to_string()))?,
-            );
-        for (name, value) in signed {
-            req = req.header(name, value);
-        }
-        let req = req.body(Full::new(Bytes::from(body))).map_err(transport)?;
-        let mut sender = match self.sender.take() {
-            Some(s) if !s.is_closed() => s,
-            _ => self.connect().await?,
+        let target_value = HeaderValue::from_str(target).map_err(|e| Error::Sign(e.to_string()))?;
+        let body = Bytes::from(body);
+        let host = self.endpoint.host.clone();
+        let build = || {
+            let mut req = Request::builder()
+                .method(Method::POST)
+                .uri("/")
+                .header(HOST, host.as_str())
+                .header(CONTENT_TYPE, JSON)
+                .header("x-amz-target", target_value.clone());
+            for (name, value) in &signed {
+                req = req.header(name, value);
+            }
+            req.body(Full::new(body.clone())).map_err(transport)
         };
-        sender.ready().await.map_err(transport)?;
-        let resp = sender.send_request(req).await.map_err(transport)?;
+        let (mut sender, reused) = match self.sender.take() {
+            Some(s) if !s.is_closed() => (s, true),
+            _ => (self.connect().await?, false),
+        };
+        let first = match sender.ready().await {
+            Ok(()) => sender.send_request(build()?).await,
+            Err(e) => Err(e),
+        };
+        let resp = match first {
+            Ok(resp) => resp,
+            // A kept-alive connection the server closed while it sat idle: the request never
+            // left (`is_closed`/`is_canceled`), so it is sent again on a new connection.
+            Err(e) if reused && (e.is_closed() || e.is_canceled()) => {
+                sender = self.connect().await?;
+                sender.ready().await.map_err(transport)?;
+                sender.send_request(build()?).await.map_err(transport)?
+            }
+            Err(e) => return Err(transport(e)),
+        };
         let status = resp.status().as_u16();
         let bytes = resp
             .into_body()
