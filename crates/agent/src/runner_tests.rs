@@ -37,6 +37,7 @@ fn shared_with(
     let mut logs = Shipping::new(sink, data_dir);
     logs.settings = ShipSettings {
         flush_every: Duration::from_millis(40),
+        event_idle: Duration::from_millis(40),
         retry_min: Duration::from_millis(2),
         retry_max: Duration::from_millis(10),
         prepare_tries: 2,

@@ -26,9 +26,10 @@ use crate::runtime::{Runtime, RuntimeError};
 /// Timing of shippers.
 #[derive(Clone, Debug)]
 pub struct ShipSettings {
-    /// Events wait at most this long before they are sent (and an open multiline event is
-    /// closed when no line came for this long).
+    /// Events wait at most this long before they are sent.
     pub flush_every: Duration,
+    /// An open multiline event is closed when no line came for this long.
+    pub event_idle: Duration,
     /// Backoff between retries, from `retry_min` doubling up to `retry_max`.
     pub retry_min: Duration,
     pub retry_max: Duration,
@@ -40,7 +41,10 @@ pub struct ShipSettings {
 impl Default for ShipSettings {
     fn default() -> Self {
         ShipSettings {
-            flush_every: Duration::from_secs(1),
+            // Docker's awslogs driver sends every 5 s; Berth's endpoint takes a small batch
+            // cheaply, so a printed line is readable a fraction of a second later.
+            flush_every: Duration::from_millis(200),
+            event_idle: Duration::from_secs(1),
             retry_min: Duration::from_millis(200),
             retry_max: Duration::from_secs(30),
             prepare_tries: 5,
@@ -237,7 +241,7 @@ impl Shipper {
                     None => break PassEnd::Ended,
                 },
                 _ = tick.tick() => {
-                    if last_line.elapsed() >= self.settings.flush_every {
+                    if last_line.elapsed() >= self.settings.event_idle {
                         if let Some(event) = assembler.flush() {
                             batcher.push(event);
                         }

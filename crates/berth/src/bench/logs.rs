@@ -8,6 +8,8 @@
 //! - `filter`: a group of `--filter-events` events, one in 10,000 holding a rare term;
 //!   FilterLogEvents for that term `--filter-calls` times: latency, and a check that every
 //!   match came back.
+//! - `container`: a real task's printed lines through awslogs to GetLogEvents, beside
+//!   `docker logs --follow` ([`super::logs_latency`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,7 +28,7 @@ pub struct LogsBenchArgs {
     /// A name for the endpoint in the output (`berth`, `moto`).
     #[arg(long, default_value = "berth")]
     target: String,
-    /// Which phases: `ingest`, `filter` (comma-separated).
+    /// Which phases: `ingest`, `filter`, `container` (comma-separated).
     #[arg(long, default_value = "ingest,filter", value_delimiter = ',')]
     phases: Vec<String>,
     #[arg(long, default_value_t = 4)]
@@ -332,7 +334,8 @@ pub async fn run(a: LogsBenchArgs) -> Result<()> {
         match phase.as_str() {
             "ingest" => ingest(&a).await?,
             "filter" => filter(&a).await?,
-            other => bail!("unknown phase {other} (ingest, filter)"),
+            "container" => super::logs_latency::run(&mut client(&a)?, &a.target).await?,
+            other => bail!("unknown phase {other} (ingest, filter, container)"),
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 mod agent;
 mod api;
 mod logs;
+mod logs_latency;
 mod placement;
 mod services;
 

@@ -12,6 +12,7 @@ const STREAM: &str = "s";
 fn settings() -> ShipSettings {
     ShipSettings {
         flush_every: Duration::from_millis(40),
+        event_idle: Duration::from_millis(40),
         retry_min: Duration::from_millis(2),
         retry_max: Duration::from_millis(10),
         prepare_tries: 3,
