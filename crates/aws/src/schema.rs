@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use berth_aws::schema::{Schema, ShapeKind};
-//! let model = serde_json::json!({
+//! let model = r#"{
 //!     "metadata": {"xmlNamespace": "https://example.com/doc/2020-01-08/"},
 //!     "operations": {"Greet": {"input": {"shape": "GreetInput"},
 //!                              "output": {"shape": "GreetOutput", "resultWrapper": "GreetResult"}}},
@@ -25,8 +25,8 @@
 //!         "Names": {"type": "list", "member": {"shape": "String"}},
 //!         "String": {"type": "string"}
 //!     }
-//! });
-//! let schema = Schema::from_botocore(&model).unwrap();
+//! }"#;
+//! let schema = Schema::from_botocore(model).unwrap();
 //! let op = schema.operation("Greet").unwrap();
 //! assert_eq!(op.result_wrapper.as_deref(), Some("GreetResult"));
 //! let input = schema.shape(op.input.as_deref().unwrap()).unwrap();
@@ -35,9 +35,8 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use serde::{Deserialize, Deserializer};
 
 /// A name or other text of the model: borrowed in generated schemas, owned in built ones.
 pub type Text = Cow<'static, str>;
@@ -292,66 +291,250 @@ pub struct SchemaError(pub String);
 impl Schema {
     /// Builds a schema from a botocore-format model (`metadata`, `operations`, `shapes`, as
     /// in botocore's `service-2.json` and its protocol test vectors), keeping the shapes
-    /// reachable from the operations' inputs and outputs, as the generator does.
-    pub fn from_botocore(model: &Value) -> Result<Schema, SchemaError> {
-        let err = |m: String| SchemaError(m);
-        let empty = serde_json::Map::new();
-        let shapes = model
-            .get("shapes")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let ops = model
-            .get("operations")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let shape_ref = |op: &Value, which: &str, key: &str| -> Option<Text> {
-            op.get(which)
-                .and_then(|r| r.get(key))
-                .and_then(Value::as_str)
-                .map(|s| Cow::Owned(s.to_owned()))
-        };
-        let mut operations: Vec<Operation> = ops
-            .iter()
-            .map(|(name, op)| Operation {
-                name: Cow::Owned(name.clone()),
-                input: shape_ref(op, "input", "shape"),
-                output: shape_ref(op, "output", "shape"),
-                result_wrapper: shape_ref(op, "output", "resultWrapper"),
-            })
-            .collect();
-        operations.sort_by(|a, b| a.name.cmp(&b.name));
+    /// reachable from the operations' inputs and outputs, as the generator does. Members
+    /// keep the order the text gives them. A `Schema` deserializes from the same text, so a
+    /// test fixture can hold models.
+    pub fn from_botocore(model_json: &str) -> Result<Schema, SchemaError> {
+        serde_json::from_str(model_json).map_err(|e| SchemaError(e.to_string()))
+    }
+}
 
-        let mut todo: Vec<String> = operations
-            .iter()
-            .flat_map(|o| [o.input.clone(), o.output.clone()])
-            .flatten()
-            .map(Cow::into_owned)
-            .collect();
-        let mut built: BTreeMap<String, Shape> = BTreeMap::new();
-        let mut seen: BTreeSet<String> = todo.iter().cloned().collect();
-        while let Some(name) = todo.pop() {
-            let s = shapes
-                .get(&name)
-                .ok_or_else(|| err(format!("shape {name} is referred to but not defined")))?;
-            let shape = Shape {
-                kind: kind_of(&name, s)?,
-                name: Cow::Owned(name.clone()),
-            };
-            for target in targets(&shape.kind) {
-                if seen.insert(target.to_owned()) {
-                    todo.push(target.to_owned());
+impl<'de> Deserialize<'de> for Schema {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let model = botocore::Model::deserialize(d)?;
+        model.into_schema().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The parts of a botocore model the schema keeps.
+mod botocore {
+    use std::borrow::Cow;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::marker::PhantomData;
+
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    use super::{
+        targets, Member, Operation, Schema, SchemaError, Shape, ShapeKind, TimestampFormat,
+        XmlNamespace,
+    };
+
+    #[derive(Deserialize)]
+    pub(super) struct Model {
+        #[serde(default)]
+        metadata: Metadata,
+        #[serde(default)]
+        operations: BTreeMap<String, OperationDef>,
+        #[serde(default)]
+        shapes: BTreeMap<String, ShapeDef>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct Metadata {
+        xml_namespace: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct OperationDef {
+        input: Option<IoDef>,
+        output: Option<IoDef>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct IoDef {
+        shape: String,
+        result_wrapper: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ShapeDef {
+        #[serde(rename = "type")]
+        ty: String,
+        #[serde(default)]
+        members: InOrder<RefDef>,
+        member: Option<RefDef>,
+        key: Option<RefDef>,
+        value: Option<RefDef>,
+        #[serde(default)]
+        flattened: bool,
+        #[serde(default)]
+        document: bool,
+        timestamp_format: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RefDef {
+        shape: String,
+        location_name: Option<String>,
+        #[serde(default)]
+        flattened: bool,
+        #[serde(default)]
+        xml_attribute: bool,
+        xml_namespace: Option<NamespaceDef>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NamespaceDef {
+        Uri(String),
+        Full { prefix: Option<String>, uri: String },
+    }
+
+    /// A JSON object's entries in the order the text has them.
+    struct InOrder<T>(Vec<(String, T)>);
+
+    impl<T> Default for InOrder<T> {
+        fn default() -> Self {
+            InOrder(Vec::new())
+        }
+    }
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for InOrder<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<T>(PhantomData<T>);
+            impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+                type Value = InOrder<T>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    let mut entries = Vec::new();
+                    while let Some(entry) = map.next_entry()? {
+                        entries.push(entry);
+                    }
+                    Ok(InOrder(entries))
                 }
             }
-            built.insert(name, shape);
+            d.deserialize_map(V(PhantomData))
         }
-        Ok(Schema {
-            xml_namespace: model
-                .pointer("/metadata/xmlNamespace")
-                .and_then(Value::as_str)
-                .map(|s| Cow::Owned(s.to_owned())),
-            shapes: Cow::Owned(built.into_values().collect()),
-            operations: Cow::Owned(operations),
-        })
+    }
+
+    fn owned(s: &Option<String>) -> Option<Cow<'static, str>> {
+        s.clone().map(Cow::Owned)
+    }
+
+    impl RefDef {
+        fn member(&self, name: &str) -> Member {
+            Member {
+                name: Cow::Owned(name.to_owned()),
+                target: Cow::Owned(self.shape.clone()),
+                location_name: owned(&self.location_name),
+                flattened: self.flattened,
+                xml_attribute: self.xml_attribute,
+                xml_namespace: self.xml_namespace.as_ref().map(|ns| match ns {
+                    NamespaceDef::Uri(uri) => XmlNamespace {
+                        prefix: None,
+                        uri: Cow::Owned(uri.clone()),
+                    },
+                    NamespaceDef::Full { prefix, uri } => XmlNamespace {
+                        prefix: owned(prefix),
+                        uri: Cow::Owned(uri.clone()),
+                    },
+                }),
+            }
+        }
+    }
+
+    impl ShapeDef {
+        fn kind(&self, name: &str) -> Result<ShapeKind, SchemaError> {
+            let part = |r: &Option<RefDef>, role: &str| {
+                r.as_ref()
+                    .map(|r| r.member(role))
+                    .ok_or_else(|| SchemaError(format!("{} shape {name} has no {role}", self.ty)))
+            };
+            Ok(match self.ty.as_str() {
+                "structure" if self.document => ShapeKind::Document,
+                "structure" => ShapeKind::Structure {
+                    members: Cow::Owned(self.members.0.iter().map(|(m, r)| r.member(m)).collect()),
+                },
+                "list" => ShapeKind::List {
+                    member: part(&self.member, "member")?,
+                    flattened: self.flattened,
+                },
+                "map" => ShapeKind::Map {
+                    key: part(&self.key, "key")?,
+                    value: part(&self.value, "value")?,
+                    flattened: self.flattened,
+                },
+                "string" => ShapeKind::String,
+                "integer" => ShapeKind::Integer,
+                "long" => ShapeKind::Long,
+                "float" => ShapeKind::Float,
+                "double" => ShapeKind::Double,
+                "boolean" => ShapeKind::Boolean,
+                "blob" => ShapeKind::Blob,
+                "timestamp" => ShapeKind::Timestamp {
+                    format: match self.timestamp_format.as_deref() {
+                        None => None,
+                        Some("iso8601") => Some(TimestampFormat::Iso8601),
+                        Some("unixTimestamp") => Some(TimestampFormat::UnixTimestamp),
+                        Some("rfc822") => Some(TimestampFormat::Rfc822),
+                        Some(other) => {
+                            return Err(SchemaError(format!(
+                                "shape {name}: unknown timestampFormat {other}"
+                            )))
+                        }
+                    },
+                },
+                other => {
+                    return Err(SchemaError(format!(
+                        "shape {name}: unsupported type {other:?}"
+                    )))
+                }
+            })
+        }
+    }
+
+    impl Model {
+        pub(super) fn into_schema(self) -> Result<Schema, SchemaError> {
+            let operations: Vec<Operation> = self
+                .operations
+                .iter()
+                .map(|(name, op)| Operation {
+                    name: Cow::Owned(name.clone()),
+                    input: op.input.as_ref().map(|io| Cow::Owned(io.shape.clone())),
+                    output: op.output.as_ref().map(|io| Cow::Owned(io.shape.clone())),
+                    result_wrapper: op.output.as_ref().and_then(|io| owned(&io.result_wrapper)),
+                })
+                .collect();
+            let mut todo: Vec<String> = self
+                .operations
+                .values()
+                .flat_map(|o| [&o.input, &o.output])
+                .flatten()
+                .map(|io| io.shape.clone())
+                .collect();
+            let mut seen: BTreeSet<String> = todo.iter().cloned().collect();
+            let mut built = BTreeMap::new();
+            while let Some(name) = todo.pop() {
+                let def = self.shapes.get(&name).ok_or_else(|| {
+                    SchemaError(format!("shape {name} is referred to but not defined"))
+                })?;
+                let kind = def.kind(&name)?;
+                for target in targets(&kind) {
+                    if seen.insert(target.to_owned()) {
+                        todo.push(target.to_owned());
+                    }
+                }
+                built.insert(
+                    name.clone(),
+                    Shape {
+                        name: Cow::Owned(name),
+                        kind,
+                    },
+                );
+            }
+            Ok(Schema {
+                xml_namespace: owned(&self.metadata.xml_namespace),
+                shapes: Cow::Owned(built.into_values().collect()),
+                operations: Cow::Owned(operations),
+            })
+        }
     }
 }
 
@@ -363,93 +546,6 @@ fn targets(kind: &ShapeKind) -> Vec<&str> {
         ShapeKind::Map { key, value, .. } => vec![key.target.as_ref(), value.target.as_ref()],
         _ => Vec::new(),
     }
-}
-
-fn kind_of(name: &str, s: &Value) -> Result<ShapeKind, SchemaError> {
-    let ty = s.get("type").and_then(Value::as_str).unwrap_or_default();
-    let flag = |v: &Value, k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
-    let reference = |role: &str| -> Result<Member, SchemaError> {
-        let r = s
-            .get(role)
-            .ok_or_else(|| SchemaError(format!("{ty} shape {name} has no {role}")))?;
-        member_of(role, r)
-    };
-    Ok(match ty {
-        "structure" if flag(s, "document") => ShapeKind::Document,
-        "structure" => ShapeKind::Structure {
-            members: Cow::Owned(
-                s.get("members")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flatten()
-                    .map(|(m, r)| member_of(m, r))
-                    .collect::<Result<_, _>>()?,
-            ),
-        },
-        "list" => ShapeKind::List {
-            member: reference("member")?,
-            flattened: flag(s, "flattened"),
-        },
-        "map" => ShapeKind::Map {
-            key: reference("key")?,
-            value: reference("value")?,
-            flattened: flag(s, "flattened"),
-        },
-        "string" => ShapeKind::String,
-        "integer" => ShapeKind::Integer,
-        "long" => ShapeKind::Long,
-        "float" => ShapeKind::Float,
-        "double" => ShapeKind::Double,
-        "boolean" => ShapeKind::Boolean,
-        "blob" => ShapeKind::Blob,
-        "timestamp" => ShapeKind::Timestamp {
-            format: match s.get("timestampFormat").and_then(Value::as_str) {
-                None => None,
-                Some("iso8601") => Some(TimestampFormat::Iso8601),
-                Some("unixTimestamp") => Some(TimestampFormat::UnixTimestamp),
-                Some("rfc822") => Some(TimestampFormat::Rfc822),
-                Some(other) => {
-                    return Err(SchemaError(format!(
-                        "shape {name}: unknown timestampFormat {other}"
-                    )))
-                }
-            },
-        },
-        other => {
-            return Err(SchemaError(format!(
-                "shape {name}: unsupported type {other:?}"
-            )))
-        }
-    })
-}
-
-fn member_of(name: &str, r: &Value) -> Result<Member, SchemaError> {
-    let owned = |v: Option<&Value>| v.and_then(Value::as_str).map(|s| Cow::Owned(s.to_owned()));
-    let target = owned(r.get("shape"))
-        .ok_or_else(|| SchemaError(format!("member {name} names no shape")))?;
-    let xml_namespace = match r.get("xmlNamespace") {
-        None => None,
-        Some(Value::String(uri)) => Some(XmlNamespace {
-            prefix: None,
-            uri: Cow::Owned(uri.clone()),
-        }),
-        Some(ns) => Some(XmlNamespace {
-            prefix: owned(ns.get("prefix")),
-            uri: owned(ns.get("uri"))
-                .ok_or_else(|| SchemaError(format!("member {name}: xmlNamespace has no uri")))?,
-        }),
-    };
-    Ok(Member {
-        name: Cow::Owned(name.to_owned()),
-        target,
-        location_name: owned(r.get("locationName")),
-        flattened: r.get("flattened").and_then(Value::as_bool).unwrap_or(false),
-        xml_attribute: r
-            .get("xmlAttribute")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        xml_namespace,
-    })
 }
 
 #[cfg(test)]
@@ -488,7 +584,7 @@ mod tests {
                 "Unreached": {"type": "string"}
             }
         });
-        let built = Schema::from_botocore(&model);
+        let built = Schema::from_botocore(&model.to_string());
         assert_eq!(built.as_ref(), Ok(&SCHEMA));
         assert_eq!(SCHEMA.check(), Ok(()));
         assert!(SCHEMA.shape("TagList").is_some());
@@ -502,12 +598,12 @@ mod tests {
     #[test]
     fn dangling_references_and_unknown_types_are_errors() {
         let dangling = serde_json::json!({"operations": {"Op": {"input": {"shape": "Nope"}}}});
-        assert!(Schema::from_botocore(&dangling).is_err());
+        assert!(Schema::from_botocore(&dangling.to_string()).is_err());
         let odd = serde_json::json!({
             "operations": {"Op": {"input": {"shape": "X"}}},
             "shapes": {"X": {"type": "bigDecimal"}}
         });
-        assert!(Schema::from_botocore(&odd).is_err());
+        assert!(Schema::from_botocore(&odd.to_string()).is_err());
         const UNSORTED: &[Operation] = &[
             Operation::new("B", None, None, None),
             Operation::new("A", None, None, None),
