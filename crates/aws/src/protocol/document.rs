@@ -14,6 +14,20 @@ pub(crate) fn float(f: f64) -> Value {
     }
 }
 
+/// The float a document value stands for (see [`float`]).
+pub(crate) fn as_float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Epoch seconds as the document holds a timestamp: an integer when whole.
 pub(crate) fn epoch(seconds: f64) -> Value {
     if seconds.fract() == 0.0 && seconds.abs() < 9.0e15 {
@@ -28,6 +42,10 @@ pub(crate) const BASE64: base64::engine::GeneralPurpose = base64::engine::genera
 
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     BASE64.decode(text).ok()
+}
+
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    BASE64.encode(bytes)
 }
 
 /// `parent.name` (or `name` at the top): where a value stands, for error messages.
@@ -45,7 +63,10 @@ mod tests {
 
     #[test]
     fn non_finite_floats_are_strings() {
-        assert_eq!(float(f64::NEG_INFINITY), Value::from("-Infinity"));
+        for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5] {
+            let back = as_float(&float(f));
+            assert!(back.is_some_and(|b| b == f || (b.is_nan() && f.is_nan())));
+        }
         assert_eq!(epoch(1422172800.0), Value::from(1422172800i64));
         assert_eq!(epoch(946845296.123), Value::from(946845296.123));
     }

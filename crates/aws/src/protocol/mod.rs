@@ -5,6 +5,7 @@
 //! ([`json`]). AWS Query (XML) and Smithy RPC v2 CBOR arrive with the first services that
 //! speak them (ELBv2/IAM/STS, CloudWatch).
 
+pub mod cbor;
 mod document;
 pub mod json;
 pub mod query;
