@@ -270,6 +270,12 @@ fn decode(
     node: &Node,
     at: &str,
 ) -> Result<Value, QueryError> {
+    let grouped = matches!(shape.kind, ShapeKind::List { .. } | ShapeKind::Map { .. });
+    if grouped && node.children.is_empty() {
+        if let Some(v) = node.value.as_deref().filter(|v| !v.is_empty()) {
+            return Err(invalid(at, v, "a list or map of numbered parameters"));
+        }
+    }
     Ok(match &shape.kind {
         ShapeKind::Structure { members } => decode_structure(schema, members, node, at)?,
         ShapeKind::List { member, .. } => {
@@ -699,6 +705,8 @@ mod tests {
             ("Action=Op&Names.member.1.x=y", "InvalidParameterValue"),
             ("Action=Op&Tags.entry.1.value=v", "InvalidParameterValue"),
             ("Action=Op&Inner=x", "InvalidParameterValue"),
+            ("Action=Op&Names=x", "InvalidParameterValue"),
+            ("Action=Op&Tags=x", "InvalidParameterValue"),
         ];
         for (body, code) in cases {
             let e = AwsError::from(parse(body).err().unwrap_or(QueryError::Schema("ok".into())));
