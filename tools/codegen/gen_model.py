@@ -10,7 +10,7 @@ Usage:
 Without a model path or --data it downloads botocore from PyPI into a temporary directory
 (`pip download botocore`) and reads data/<dir>/service-2.json.gz from the wheel.
 
-For each service it writes <crate>/src/generated/{shapes,operations,validate}.rs, and a
+For each service it writes <crate>/src/generated/{shapes,operations,validate,schema}.rs, and a
 Cargo.toml and src/lib.rs for a crate that has none yet (never overwriting them). Only
 names, types, constraints and protocol facts are taken from the model; documentation text
 is never emitted.
@@ -37,6 +37,12 @@ Mapping rules (the runtime half is berth_aws::model):
 - exception structures get no struct unless a member carries one (an event stream's
   errors); operations.rs lists them all in ERRORS (code, HTTP status, fault) for the
   server's error mapping.
+- schema.rs: `SCHEMA`, a berth_aws::schema::Schema of the shapes reachable from the
+  operations' inputs and outputs (kinds, member names and targets in model order, and the
+  XML traits: locationName, flattened, xmlAttribute, xmlNamespace; timestampFormat) and of
+  each operation's input, output and Query resultWrapper, for the protocol codecs that
+  transcode AWS Query and rpc-v2-cbor to and from the JSON document. It is the same data as
+  berth_aws::schema::Schema::from_botocore builds at run time.
 """
 
 import argparse
@@ -77,6 +83,10 @@ USED_NAMES = {
 }
 
 PRIMITIVE = {"integer": "i32", "long": "i64", "double": "f64", "boolean": "bool"}
+
+# botocore scalar types -> berth_aws::schema::ShapeKind (timestamps are handled apart).
+SCALAR_KINDS = {"string": "String", "integer": "Integer", "long": "Long", "float": "Float",
+                "double": "Double", "boolean": "Boolean", "blob": "Blob"}
 
 
 # ------------------------------------------------------------------------ model loading
@@ -160,6 +170,14 @@ def variant(value):
 
 def rust_str(s):
     return json.dumps(s)
+
+
+def rust_opt_str(s):
+    return "None" if s is None else "Some(%s)" % rust_str(s)
+
+
+def rust_bool(b):
+    return "true" if b else "false"
 
 
 class Gen:
@@ -487,6 +505,94 @@ class Gen:
         return "\n".join(lines)
 
 
+    # ---------------------------------------------------------------- schema.rs
+    def reachable(self):
+        """The shapes reachable from the operations' inputs and outputs, sorted."""
+        todo = [op[k]["shape"] for op in self.model["operations"].values()
+                for k in ("input", "output") if k in op]
+        seen = set(todo)
+        while todo:
+            s = self.shapes[todo.pop()]
+            refs = [r["shape"] for r in s.get("members", {}).values()]
+            refs += [s[k]["shape"] for k in ("member", "key", "value") if k in s]
+            for ref in refs:
+                if ref not in seen:
+                    seen.add(ref)
+                    todo.append(ref)
+        return sorted(seen)
+
+    def gen_schema(self):
+        names = self.reachable()
+        used = {"Schema", "Shape", "ShapeKind"}
+        shapes, member_lists = [], []
+        for name in names:
+            s = self.shapes[name]
+            t = s["type"]
+            if t == "structure" and s.get("document"):
+                kind = "ShapeKind::Document"
+            elif t == "structure":
+                kind = "ShapeKind::structure(M_%s)" % name
+                members = [self.schema_member(m, r) for m, r in s.get("members", {}).items()]
+                used.add("Member")
+                member_lists.append("const M_%s: &[Member] = &[%s];" % (
+                    name, "".join("\n    %s," % m for m in members)))
+            elif t == "list":
+                used.add("Member")
+                kind = "ShapeKind::List { member: %s, flattened: %s }" % (
+                    self.schema_member("member", s["member"]), rust_bool(s.get("flattened")))
+            elif t == "map":
+                used.add("Member")
+                kind = "ShapeKind::Map { key: %s, value: %s, flattened: %s }" % (
+                    self.schema_member("key", s["key"]), self.schema_member("value", s["value"]),
+                    rust_bool(s.get("flattened")))
+            elif t == "timestamp":
+                fmt = s.get("timestampFormat")
+                if fmt is None:
+                    kind = "ShapeKind::Timestamp { format: None }"
+                else:
+                    used.add("TimestampFormat")
+                    kind = "ShapeKind::Timestamp { format: Some(TimestampFormat::%s) }" % {
+                        "iso8601": "Iso8601", "unixTimestamp": "UnixTimestamp",
+                        "rfc822": "Rfc822"}[fmt]
+            elif t in SCALAR_KINDS:
+                kind = "ShapeKind::" + SCALAR_KINDS[t]
+            else:
+                raise ValueError("shape %s: unsupported type %s" % (name, t))
+            shapes.append("Shape::new(%s, %s)" % (rust_str(name), kind))
+        used.add("Operation")
+        ops = []
+        for name in sorted(self.model["operations"]):
+            op = self.model["operations"][name]
+            ops.append("Operation::new(%s, %s, %s, %s)" % (
+                rust_str(name), rust_opt_str(op.get("input", {}).get("shape")),
+                rust_opt_str(op.get("output", {}).get("shape")),
+                rust_opt_str(op.get("output", {}).get("resultWrapper"))))
+        out = [self.header.rstrip("\n"), "#![allow(non_upper_case_globals)]\n"]
+        out.append("use berth_aws::schema::{%s};\n" % ", ".join(sorted(used)))
+        out.append("/// The shapes reachable from the operations' inputs and outputs, and the operations.")
+        out.append("pub static SCHEMA: Schema = Schema::new(%s, SHAPES, OPERATIONS);\n" % rust_opt_str(
+            self.model["metadata"].get("xmlNamespace")))
+        out.append("const OPERATIONS: &[Operation] = &[%s];\n" % "".join(
+            "\n    %s," % o for o in ops))
+        out.append("const SHAPES: &[Shape] = &[%s];\n" % "".join("\n    %s," % s for s in shapes))
+        out.extend(m + "\n" for m in member_lists)
+        return "\n".join(out)
+
+    def schema_member(self, name, ref):
+        """A berth_aws::schema::Member expression for a reference to a shape."""
+        loc, flat = ref.get("locationName"), bool(ref.get("flattened"))
+        attr, ns = bool(ref.get("xmlAttribute")), ref.get("xmlNamespace")
+        if loc is None and not flat and not attr and ns is None:
+            return "Member::new(%s, %s)" % (rust_str(name), rust_str(ref["shape"]))
+        if isinstance(ns, str):
+            ns = {"uri": ns}
+        ns_expr = "None" if ns is None else "Some((%s, %s))" % (
+            rust_opt_str(ns.get("prefix")), rust_str(ns["uri"]))
+        return "Member::xml(%s, %s, %s, %s, %s, %s)" % (
+            rust_str(name), rust_str(ref["shape"]), rust_opt_str(loc), rust_bool(flat),
+            rust_bool(attr), ns_expr)
+
+
 def match_fn(signature, scrutinee, arms, default=None):
     """The lines of a method whose body is one `match` over `arms` ((pattern, value) pairs)."""
     lines = ["    %s {" % signature, "        match %s {" % scrutinee]
@@ -538,6 +644,8 @@ LIB_TMPL = """//! The {service} wire shapes, generated from the AWS service mode
 
 #[path = "generated/operations.rs"]
 pub mod operations;
+#[path = "generated/schema.rs"]
+pub mod schema;
 #[path = "generated/shapes.rs"]
 pub mod shapes;
 #[path = "generated/validate.rs"]
@@ -579,6 +687,7 @@ def generate(key, source):
         "shapes.rs": gen.gen_shapes(),
         "operations.rs": gen.gen_operations(),
         "validate.rs": gen.gen_validate(),
+        "schema.rs": gen.gen_schema(),
     }
     for fname, text in files.items():
         path = os.path.join(out, fname)

@@ -9,7 +9,8 @@
 //!   ([`protocol`]);
 //! - [`arn`], [`page`] (pagination tokens), [`tags`] (AWS's tag rules), [`clock`] (injected
 //!   time), [`ids`];
-//! - [`model`]: the runtime of the models generated from botocore (`tools/codegen`).
+//! - [`model`]: the runtime of the models generated from botocore (`tools/codegen`);
+//! - [`schema`]: the generated description of a model's shapes that the protocol codecs walk.
 //!
 //! ```
 //! use berth_aws::{arn::Arn, RequestContext};
@@ -27,6 +28,7 @@ pub mod ids;
 pub mod model;
 pub mod page;
 pub mod protocol;
+pub mod schema;
 pub mod service;
 pub mod tags;
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use berth_commit::{Lock, Staged};
 
 use crate::protocol::Protocol;
+use crate::schema::Schema;
 use crate::{AwsError, RequestContext};
 
 /// What a service declares about itself.
@@ -80,6 +81,13 @@ pub trait Service: Send + Sync + 'static {
     fn call_async(self: Arc<Self>, call: Call) -> BoxFuture<Result<Vec<u8>, AwsError>> {
         let what = format!("{}.{}", call.prefix, call.op);
         Box::pin(async move { Err(AwsError::unknown_operation(&what)) })
+    }
+
+    /// The schema of the service's model (its model crate's `schema::SCHEMA`), which the
+    /// server needs to transcode AWS Query and rpc-v2-cbor requests and answers to and from
+    /// the JSON documents the service handles; None for a service that speaks only JSON.
+    fn schema(&self) -> Option<&Schema> {
+        None
     }
 
     /// The background jobs to run while the server runs.

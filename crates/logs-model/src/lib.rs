@@ -19,6 +19,8 @@
 
 #[path = "generated/operations.rs"]
 pub mod operations;
+#[path = "generated/schema.rs"]
+pub mod schema;
 #[path = "generated/shapes.rs"]
 pub mod shapes;
 #[path = "generated/validate.rs"]
@@ -26,3 +28,15 @@ mod validate_impls;
 
 pub use berth_aws::model::{ErrorInfo, Validate, Violations};
 pub use operations::Operation;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_generated_schema_is_consistent() {
+        assert_eq!(crate::schema::SCHEMA.check(), Ok(()));
+        for op in crate::Operation::ALL {
+            let s = crate::schema::SCHEMA.operation(op.name());
+            assert_eq!(s.map(|s| s.input.as_deref()), Some(op.input_shape()));
+        }
+    }
+}
