@@ -286,9 +286,15 @@ impl<S: Tables> Inner<S> {
         };
         // A panic in the store counts as a failed commit: the writers waiting on this batch
         // are told, and a later one leads the next commit.
+        let listened = !self.feeds.read().unwrap_or_else(|p| p.into_inner()).is_empty();
         let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let ops = encode(ops)?;
-            let changes = ops.iter().map(change_of).collect::<Vec<_>>();
+            // The changed keys are copied only for feeds that listen.
+            let changes = if listened {
+                ops.iter().map(change_of).collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            };
             let ops = ops.into_iter().map(|(_, op)| op).collect();
             self.store.commit(ops).map_err(|e| e.to_string())?;
             Ok::<_, String>(changes)
