@@ -286,7 +286,11 @@ impl<S: Tables> Inner<S> {
         };
         // A panic in the store counts as a failed commit: the writers waiting on this batch
         // are told, and a later one leads the next commit.
-        let listened = !self.feeds.read().unwrap_or_else(|p| p.into_inner()).is_empty();
+        let listened = !self
+            .feeds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
         let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let ops = encode(ops)?;
             // The changed keys are copied only for feeds that listen.

@@ -173,3 +173,30 @@ impl<S: Tables> Drop for Tx<'_, S> {
         }
     }
 }
+
+/// Implements [`Record`] for a record type: `record!(State: MyRec, "svc/kind", table_field,
+/// |r| key_expr)`, optionally followed by `index = |state, old, new| { … }` to keep derived
+/// indexes in step.
+#[macro_export]
+macro_rules! record {
+    ($state:ty : $ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr) => {
+        $crate::record!($state : $ty, $kind, $field, |$r| $key, index = |_s, _old, _new| {});
+    };
+    ($state:ty : $ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr, index = |$s:ident, $old:ident, $new:ident| $index:block) => {
+        impl $crate::Record for $ty {
+            type State = $state;
+            const KIND: &'static str = $kind;
+            fn key(&self) -> String {
+                let $r = self;
+                $key
+            }
+            fn table(state: &$state) -> &$crate::Table<Self> {
+                &state.$field
+            }
+            fn table_mut(state: &mut $state) -> &mut $crate::Table<Self> {
+                &mut state.$field
+            }
+            fn index($s: &mut $state, $old: Option<&Self>, $new: Option<&Self>) $index
+        }
+    };
+}

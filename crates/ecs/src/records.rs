@@ -6,37 +6,14 @@ use berth_ecs_model::shapes::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::state::{Record, State, Table};
-
-macro_rules! record {
-    ($ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr) => {
-        record!($ty, $kind, $field, |$r| $key, index = |_s, _old, _new| {});
-    };
-    ($ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr, index = |$s:ident, $old:ident, $new:ident| $index:block) => {
-        impl Record for $ty {
-            type State = State;
-            const KIND: &'static str = $kind;
-            fn key(&self) -> String {
-                let $r = self;
-                $key
-            }
-            fn table(state: &State) -> &Table<Self> {
-                &state.$field
-            }
-            fn table_mut(state: &mut State) -> &mut Table<Self> {
-                &mut state.$field
-            }
-            fn index($s: &mut State, $old: Option<&Self>, $new: Option<&Self>) $index
-        }
-    };
-}
+use crate::state::State;
 
 /// A cluster; counts are computed when described, not stored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClusterRec {
     pub cluster: Cluster,
 }
-record!(ClusterRec, "cluster", clusters, |r| r.name().to_owned());
+berth_commit::record!(State: ClusterRec, "cluster", clusters, |r| r.name().to_owned());
 
 impl ClusterRec {
     pub fn name(&self) -> &str {
@@ -53,7 +30,7 @@ pub struct FamilyRec {
     pub family: String,
     pub last_revision: i32,
 }
-record!(FamilyRec, "family", families, |r| r.family.clone());
+berth_commit::record!(State: FamilyRec, "family", families, |r| r.family.clone());
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TaskDefinitionRec {
@@ -61,8 +38,7 @@ pub struct TaskDefinitionRec {
     #[serde(default)]
     pub tags: Vec<Tag>,
 }
-record!(
-    TaskDefinitionRec,
+berth_commit::record!(State: TaskDefinitionRec,
     "task_definition",
     task_definitions,
     |r| task_definition_key(r.family(), r.definition.revision)
@@ -95,8 +71,7 @@ pub struct ContainerInstanceRec {
     pub seq: u64,
     pub instance: ContainerInstance,
 }
-record!(
-    ContainerInstanceRec,
+berth_commit::record!(State: ContainerInstanceRec,
     "container_instance",
     container_instances,
     |r| r.id.clone(),
@@ -123,8 +98,7 @@ impl ContainerInstanceRec {
 pub struct CapacityProviderRec {
     pub provider: CapacityProvider,
 }
-record!(
-    CapacityProviderRec,
+berth_commit::record!(State: CapacityProviderRec,
     "capacity_provider",
     capacity_providers,
     |r| r.provider.name.clone().unwrap_or_default()
@@ -136,8 +110,7 @@ pub struct AccountSettingRec {
     pub principal: String,
     pub setting: Setting,
 }
-record!(
-    AccountSettingRec,
+berth_commit::record!(State: AccountSettingRec,
     "account_setting",
     account_settings,
     |r| account_setting_key(
@@ -180,8 +153,7 @@ pub struct TaskRec {
     #[serde(default)]
     pub protected_until: Option<f64>,
 }
-record!(
-    TaskRec,
+berth_commit::record!(State: TaskRec,
     "task",
     tasks,
     |r| r.id.clone(),
@@ -312,7 +284,7 @@ pub struct ClientTokenRec {
     pub failures: Vec<berth_ecs_model::shapes::Failure>,
     pub created_at: f64,
 }
-record!(ClientTokenRec, "client_token", client_tokens, |r| r
+berth_commit::record!(State: ClientTokenRec, "client_token", client_tokens, |r| r
     .token
     .clone());
 
@@ -333,7 +305,7 @@ pub struct ServiceRec {
     #[serde(default)]
     pub rollbacks: std::collections::BTreeMap<String, String>,
 }
-record!(ServiceRec, "service", services, |r| format!(
+berth_commit::record!(State: ServiceRec, "service", services, |r| format!(
     "{}/{}",
     r.cluster, r.name
 ));

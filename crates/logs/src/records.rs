@@ -1,33 +1,14 @@
 //! What the Logs service keeps in the record table: groups, streams and filters (never the
 //! events, which live in `crate::events`). Keys start with the account, so accounts never
-//! meet: `<account>/<group>`, `<account>/<group>/<stream>`, `<account>/<group>/<filter>`.
+//! meet: `<account>/<group>` for a group, `<account>/<group>\u{1}<name>` for its streams and
+//! filters.
 
 use std::collections::BTreeMap;
 
-use berth_commit::{Record, Table};
 use berth_logs_model::shapes::{MetricTransformation, SubscriptionFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::state::State;
-
-macro_rules! record {
-    ($ty:ty, $kind:literal, $field:ident, |$r:ident| $key:expr) => {
-        impl Record for $ty {
-            type State = State;
-            const KIND: &'static str = $kind;
-            fn key(&self) -> String {
-                let $r = self;
-                $key
-            }
-            fn table(state: &State) -> &Table<Self> {
-                &state.$field
-            }
-            fn table_mut(state: &mut State) -> &mut Table<Self> {
-                &mut state.$field
-            }
-        }
-    };
-}
 
 pub fn group_key(account: &str, group: &str) -> String {
     format!("{account}/{group}")
@@ -58,7 +39,7 @@ pub struct GroupRec {
     pub deletion_protection: bool,
     pub tags: BTreeMap<String, String>,
 }
-record!(GroupRec, "logs/group", groups, |r| group_key(
+berth_commit::record!(State: GroupRec, "logs/group", groups, |r| group_key(
     &r.account, &r.name
 ));
 
@@ -73,7 +54,7 @@ pub struct StreamRec {
     pub id: u64,
     pub creation_time: i64,
 }
-record!(StreamRec, "logs/stream", streams, |r| child_key(
+berth_commit::record!(State: StreamRec, "logs/stream", streams, |r| child_key(
     &r.account, &r.group, &r.name
 ));
 
@@ -90,7 +71,7 @@ pub struct MetricFilterRec {
     pub field_selection_criteria: Option<String>,
     pub emit_system_field_dimensions: Option<Vec<String>>,
 }
-record!(MetricFilterRec, "logs/metric-filter", metric_filters, |r| {
+berth_commit::record!(State: MetricFilterRec, "logs/metric-filter", metric_filters, |r| {
     child_key(&r.account, &r.group, &r.name)
 });
 
@@ -100,8 +81,7 @@ pub struct SubscriptionFilterRec {
     pub account: String,
     pub filter: SubscriptionFilter,
 }
-record!(
-    SubscriptionFilterRec,
+berth_commit::record!(State: SubscriptionFilterRec,
     "logs/subscription-filter",
     subscription_filters,
     |r| child_key(
@@ -116,4 +96,4 @@ record!(
 pub struct IdsRec {
     pub last: u64,
 }
-record!(IdsRec, "logs/ids", ids, |_r| "ids".to_owned());
+berth_commit::record!(State: IdsRec, "logs/ids", ids, |_r| "ids".to_owned());
