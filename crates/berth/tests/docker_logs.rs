@@ -202,3 +202,64 @@ async fn a_missing_log_group_fails_the_task_as_ecs_does() {
         task.stopped_reason()
     );
 }
+
+/// `kill -9` of `berth dev` (its agent with it) while a task prints: the container keeps
+/// running, and once Berth is back every line reaches CloudWatch Logs, once and in order.
+#[tokio::test]
+async fn lines_printed_while_berth_is_down_arrive_after_it_restarts() {
+    let (mut dev, ecs) = Dev::start(CLUSTER).await;
+    ecs.register_task_definition()
+        .family("restart-ticker")
+        .container_definitions(logging_container(
+            "tick",
+            "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done",
+            &[
+                ("awslogs-group", "/ecs/restart"),
+                ("awslogs-create-group", "true"),
+                ("awslogs-stream-prefix", "app"),
+            ],
+        ))
+        .send()
+        .await
+        .expect("register");
+    let arn = run_registered(&ecs, "restart-ticker").await;
+    wait_status(&ecs, CLUSTER, &arn, "RUNNING", T).await;
+    let stream = format!("app/tick/{}", task_id(&arn));
+    let ticks = |logs: aws_sdk_cloudwatchlogs::Client, want: usize| {
+        let stream = stream.clone();
+        async move {
+            wait_for("ticks in CloudWatch Logs", T, || async {
+                let mut all = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let got = logs
+                        .get_log_events()
+                        .log_group_name("/ecs/restart")
+                        .log_stream_name(&stream)
+                        .start_from_head(true)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .ok()?;
+                    let next = got.next_forward_token().map(str::to_owned);
+                    if got.events().is_empty() || next == token {
+                        break;
+                    }
+                    all.extend(got.events().iter().filter_map(|e| {
+                        e.message()?.strip_prefix("tick ")?.parse::<u32>().ok()
+                    }));
+                    token = next;
+                }
+                (all.len() >= want).then_some(all)
+            })
+            .await
+        }
+    };
+    let before = ticks(dev.berth.logs_client().await, 10).await;
+    dev.berth.kill_and_restart();
+    // The ticker prints on while Berth is down and while its agent comes back.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = ticks(dev.berth.logs_client().await, before.len() + 40).await;
+    let expected: Vec<u32> = (1..=after.len() as u32).collect();
+    assert_eq!(after, expected, "every tick once, in order, none lost across the restart");
+}
