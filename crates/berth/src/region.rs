@@ -7,18 +7,22 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use berth_aws::clock::SystemClock;
 use berth_aws::service::Service;
-use berth_ecs::{Ecs, EcsService, Scope};
+use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
 use berth_logs::{Logs, LogsService};
 
 /// What a region's services need to start.
 pub struct RegionConfig<'a> {
     pub data_dir: &'a Path,
     pub region: &'a str,
-    /// The account ECS's resources live in (ECS is single-account for now).
+    /// The default account: its ECS state has the store's bare ECS kinds (as before there
+    /// were accounts), and `berth dev`'s local agent joins its clusters.
     pub ecs_account: &'a str,
     pub agent_timeout_secs: f64,
     pub task_retention_secs: f64,
 }
+
+/// The store kind listing the accounts (other than the default) with ECS state.
+const ACCOUNTS_KIND: &str = "ecs/account";
 
 pub struct Region {
     pub ecs: Arc<Ecs>,
@@ -34,11 +38,48 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     let clock = Arc::new(SystemClock);
     let logs = Logs::open(store.clone(), &c.data_dir.join("logs"), clock.clone())
         .context("loading the CloudWatch Logs state")?;
-    let ecs = Ecs::open(store, clock, Scope::new(c.region, c.ecs_account))
-        .context("loading the ECS state")?;
+    let ecs = Ecs::open(
+        store.clone(),
+        clock.clone(),
+        Scope::new(c.region, c.ecs_account),
+    )
+    .context("loading the ECS state")?;
     ecs.set_agent_timeout(c.agent_timeout_secs);
     let ecs = Arc::new(ecs);
-    let ecs_service = EcsService::new(ecs.clone(), c.task_retention_secs);
+    // Another account's ECS state lives under `ecs@<account>/` kinds of the same store; the
+    // accounts that have one are listed under kind `ecs/account`.
+    let open_account: OpenAccount = {
+        let (store, clock) = (store.clone(), clock.clone());
+        let (region, timeout) = (c.region.to_owned(), c.agent_timeout_secs);
+        Arc::new(move |account: &str| {
+            store.commit(vec![berth_store::Op::put(
+                ACCOUNTS_KIND,
+                account,
+                b"{}".to_vec(),
+            )])?;
+            let scoped: Arc<dyn berth_store::Store> = Arc::new(berth_store::Namespaced::new(
+                store.clone(),
+                format!("ecs@{account}/"),
+            ));
+            let ecs = Ecs::open(scoped, clock.clone(), Scope::new(&region, account))?;
+            ecs.set_agent_timeout(timeout);
+            Ok(ecs)
+        })
+    };
+    let known: Vec<String> = store
+        .load(ACCOUNTS_KIND)
+        .context("listing the ECS accounts")?
+        .into_iter()
+        .map(|(account, _)| account)
+        .collect();
+    let ecs_service = EcsService::new(
+        ecs.clone(),
+        c.ecs_account,
+        open_account,
+        &known,
+        c.task_retention_secs,
+    )
+    .context("loading the ECS state of every account")?;
     Ok(Region {
         ecs,
         services: vec![ecs_service, LogsService::new(Arc::new(logs))],

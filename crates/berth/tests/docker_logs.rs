@@ -225,41 +225,45 @@ async fn lines_printed_while_berth_is_down_arrive_after_it_restarts() {
     let arn = run_registered(&ecs, "restart-ticker").await;
     wait_status(&ecs, CLUSTER, &arn, "RUNNING", T).await;
     let stream = format!("app/tick/{}", task_id(&arn));
-    let ticks = |logs: aws_sdk_cloudwatchlogs::Client, want: usize| {
-        let stream = stream.clone();
-        async move {
-            wait_for("ticks in CloudWatch Logs", T, || async {
-                let mut all = Vec::new();
-                let mut token: Option<String> = None;
-                loop {
-                    let got = logs
-                        .get_log_events()
-                        .log_group_name("/ecs/restart")
-                        .log_stream_name(&stream)
-                        .start_from_head(true)
-                        .set_next_token(token.clone())
-                        .send()
-                        .await
-                        .ok()?;
-                    let next = got.next_forward_token().map(str::to_owned);
-                    if got.events().is_empty() || next == token {
-                        break;
+    let ticks =
+        |logs: aws_sdk_cloudwatchlogs::Client, want: usize| {
+            let stream = stream.clone();
+            async move {
+                wait_for("ticks in CloudWatch Logs", T, || async {
+                    let mut all = Vec::new();
+                    let mut token: Option<String> = None;
+                    loop {
+                        let got = logs
+                            .get_log_events()
+                            .log_group_name("/ecs/restart")
+                            .log_stream_name(&stream)
+                            .start_from_head(true)
+                            .set_next_token(token.clone())
+                            .send()
+                            .await
+                            .ok()?;
+                        let next = got.next_forward_token().map(str::to_owned);
+                        if got.events().is_empty() || next == token {
+                            break;
+                        }
+                        all.extend(got.events().iter().filter_map(|e| {
+                            e.message()?.strip_prefix("tick ")?.parse::<u32>().ok()
+                        }));
+                        token = next;
                     }
-                    all.extend(got.events().iter().filter_map(|e| {
-                        e.message()?.strip_prefix("tick ")?.parse::<u32>().ok()
-                    }));
-                    token = next;
-                }
-                (all.len() >= want).then_some(all)
-            })
-            .await
-        }
-    };
+                    (all.len() >= want).then_some(all)
+                })
+                .await
+            }
+        };
     let before = ticks(dev.berth.logs_client().await, 10).await;
     dev.berth.kill_and_restart();
     // The ticker prints on while Berth is down and while its agent comes back.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = ticks(dev.berth.logs_client().await, before.len() + 40).await;
     let expected: Vec<u32> = (1..=after.len() as u32).collect();
-    assert_eq!(after, expected, "every tick once, in order, none lost across the restart");
+    assert_eq!(
+        after, expected,
+        "every tick once, in order, none lost across the restart"
+    );
 }

@@ -102,3 +102,40 @@ async fn dev_accepts_any_key_but_checks_the_configured_one() {
     let (code, _) = auth_error(&berth, "test", "not-the-secret").await;
     assert_eq!(code.as_deref(), Some("InvalidSignatureException"));
 }
+
+/// One account per access key: a 12-digit key acts in that account, whose ECS resources
+/// others do not see, with ARNs in that account; they survive a restart.
+#[tokio::test]
+async fn each_account_has_its_own_ecs_resources() {
+    let mut berth = Berth::start();
+    let a = berth.client_with("111111111111", "x").await;
+    let made = a
+        .create_cluster()
+        .cluster_name("apps")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        made.cluster().and_then(|c| c.cluster_arn()),
+        Some("arn:aws:ecs:us-east-1:111111111111:cluster/apps")
+    );
+    // The configured key's signature is checked, so it signs with its own secret.
+    for (other, secret) in [("222222222222", "y"), ("test", "test")] {
+        let b = berth.client_with(other, secret).await;
+        let listed = b.list_clusters().send().await.unwrap();
+        assert!(
+            !listed
+                .cluster_arns()
+                .iter()
+                .any(|arn| arn.contains("cluster/apps")),
+            "{other} sees account 111111111111's cluster: {:?}",
+            listed.cluster_arns()
+        );
+    }
+    berth.kill_and_restart();
+    let a = berth.client_with("111111111111", "x").await;
+    let listed = a.list_clusters().send().await.unwrap();
+    assert!(listed
+        .cluster_arns()
+        .contains(&"arn:aws:ecs:us-east-1:111111111111:cluster/apps".to_owned()));
+}

@@ -44,7 +44,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{EcsError, Result};
 pub use ops::fargate::FARGATE_POOL;
 pub use ops::task_details::{ContainerDetails, TaskDetailsRequest};
-pub use service::EcsService;
+pub use service::{EcsService, OpenAccount};
 
 /// The ECS service of one account and region.
 pub struct Ecs {

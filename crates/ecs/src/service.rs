@@ -2,7 +2,8 @@
 //! Berth's agent channel and Berth's extensions), which calls are hot, the agent long poll,
 //! and its background jobs (the service scheduler and the stopped-task sweeper).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use berth_aws::protocol::Protocol;
@@ -29,37 +30,105 @@ static INFO: ServiceInfo = ServiceInfo {
     max_body_bytes: None,
 };
 
-/// The ECS service with what the server needs around it.
+/// Opens the ECS state of another account (the binary says where it is kept).
+pub type OpenAccount = Arc<dyn Fn(&str) -> crate::Result<Ecs> + Send + Sync>;
+
+/// ECS for every account, with what the server needs around it. Each account has its own
+/// `Ecs` (its own state, writer and ARNs); the default account's is opened at start, the
+/// others when first called (and at start once they exist).
 pub struct EcsService {
+    default_account: String,
     ecs: Arc<Ecs>,
+    others: RwLock<HashMap<String, Arc<Ecs>>>,
+    open_account: OpenAccount,
     hub: Arc<Hub>,
     scheduler_wake: Arc<Notify>,
+    endpoint: RwLock<Option<String>>,
     task_retention_secs: f64,
 }
 
 impl EcsService {
-    /// Wraps `ecs`, installing the agents' wake-ups and the scheduler's.
-    pub fn new(ecs: Arc<Ecs>, task_retention_secs: f64) -> Arc<Self> {
-        let hub = Arc::new(Hub::default());
-        {
-            let hub = hub.clone();
-            ecs.set_notifier(Arc::new(move |id: &str| hub.wake(id)));
-        }
-        let scheduler_wake = Arc::new(Notify::new());
-        {
-            let wake = scheduler_wake.clone();
-            ecs.set_service_waker(Arc::new(move || wake.notify_one()));
-        }
-        Arc::new(EcsService {
+    /// Wraps the default account's `ecs`; `open_account` opens any other account's, and
+    /// `known` names the accounts to open now (those with state).
+    pub fn new(
+        ecs: Arc<Ecs>,
+        default_account: &str,
+        open_account: OpenAccount,
+        known: &[String],
+        task_retention_secs: f64,
+    ) -> crate::Result<Arc<Self>> {
+        let service = Arc::new(EcsService {
+            default_account: default_account.to_owned(),
             ecs,
-            hub,
-            scheduler_wake,
+            others: RwLock::default(),
+            open_account,
+            hub: Arc::new(Hub::default()),
+            scheduler_wake: Arc::new(Notify::new()),
+            endpoint: RwLock::default(),
             task_retention_secs,
-        })
+        });
+        service.wire(&service.ecs);
+        for account in known.iter().filter(|a| **a != service.default_account) {
+            service.for_account(account)?;
+        }
+        Ok(service)
     }
 
+    /// The default account's ECS.
     pub fn ecs(&self) -> &Arc<Ecs> {
         &self.ecs
+    }
+
+    /// Installs the agents' wake-ups, the scheduler's and the poll endpoint.
+    fn wire(&self, ecs: &Ecs) {
+        let hub = self.hub.clone();
+        ecs.set_notifier(Arc::new(move |id: &str| hub.wake(id)));
+        let wake = self.scheduler_wake.clone();
+        ecs.set_service_waker(Arc::new(move || wake.notify_one()));
+        if let Some(e) = self
+            .endpoint
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_deref()
+        {
+            ecs.set_poll_endpoint(e);
+        }
+    }
+
+    /// The ECS of `account`, opened on first use.
+    pub fn for_account(&self, account: &str) -> crate::Result<Arc<Ecs>> {
+        if account == self.default_account {
+            return Ok(self.ecs.clone());
+        }
+        if let Some(e) = self
+            .others
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(account)
+        {
+            return Ok(e.clone());
+        }
+        let mut others = self.others.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = others.get(account) {
+            return Ok(e.clone());
+        }
+        let ecs = Arc::new((self.open_account)(account)?);
+        self.wire(&ecs);
+        others.insert(account.to_owned(), ecs.clone());
+        Ok(ecs)
+    }
+
+    /// Every account's ECS opened so far.
+    fn all(&self) -> Vec<Arc<Ecs>> {
+        let mut all = vec![self.ecs.clone()];
+        all.extend(
+            self.others
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .cloned(),
+        );
+        all
     }
 }
 
@@ -90,56 +159,65 @@ impl Service for EcsService {
     }
 
     fn call(&self, call: &Call, lock: Lock) -> Result<Staged<Vec<u8>>, AwsError> {
+        let ecs = self.for_account(&call.ctx.account)?;
         let out = match call.prefix.as_str() {
             TARGET_PREFIX => match Operation::from_name(&call.op) {
-                Some(op) => self.ecs.handle_staged(op, &call.body, lock),
+                Some(op) => ecs.handle_staged(op, &call.body, lock),
                 None => Err(EcsError::Client(format!("Unknown operation {}", call.op))),
             },
-            agent_channel::TARGET_PREFIX => {
-                agent_channel::call(&self.ecs, &call.op, &call.body, lock)
-            }
-            _ => self.ecs.explain_run_task(&call.body).map(Staged::settled),
+            agent_channel::TARGET_PREFIX => agent_channel::call(&ecs, &call.op, &call.body, lock),
+            _ => ecs.explain_run_task(&call.body).map(Staged::settled),
         };
         Ok(out?)
     }
 
     fn call_async(self: Arc<Self>, call: Call) -> BoxFuture<Result<Vec<u8>, AwsError>> {
-        Box::pin(agent_channel::poll(
-            self.ecs.clone(),
-            self.hub.clone(),
-            call.body,
-        ))
+        Box::pin(async move {
+            let ecs = self.for_account(&call.ctx.account)?;
+            agent_channel::poll(ecs, self.hub.clone(), call.body).await
+        })
     }
 
     fn jobs(self: Arc<Self>) -> Vec<Job> {
         let scheduler = {
-            let ecs = self.ecs.clone();
+            let service = self.clone();
             Job {
                 name: "service scheduler",
                 period: Duration::from_secs(1),
                 wake: Some(self.scheduler_wake.clone()),
                 settle: Duration::from_millis(5),
                 run: Arc::new(move || {
-                    ecs.reconcile_services()?;
+                    for ecs in service.all() {
+                        ecs.reconcile_services()?;
+                    }
                     Ok(false)
                 }),
             }
         };
         let sweeper = {
-            let ecs = self.ecs.clone();
+            let service = self.clone();
             let retention = self.task_retention_secs;
             Job {
                 name: "stopped-task sweeper",
                 period: Duration::from_secs(60),
                 wake: None,
                 settle: Duration::ZERO,
-                run: Arc::new(move || Ok(ecs.sweep(retention)? > 0)),
+                run: Arc::new(move || {
+                    let mut more = false;
+                    for ecs in service.all() {
+                        more |= ecs.sweep(retention)? > 0;
+                    }
+                    Ok(more)
+                }),
             }
         };
         vec![scheduler, sweeper]
     }
 
     fn listening(&self, endpoint: &str) {
-        self.ecs.set_poll_endpoint(endpoint);
+        *self.endpoint.write().unwrap_or_else(|p| p.into_inner()) = Some(endpoint.to_owned());
+        for ecs in self.all() {
+            ecs.set_poll_endpoint(endpoint);
+        }
     }
 }

@@ -18,9 +18,11 @@
 //! ```
 
 mod mem;
+mod namespaced;
 mod sqlite;
 
 pub use mem::MemStore;
+pub use namespaced::Namespaced;
 pub use sqlite::SqliteStore;
 
 /// One change in a batch.
