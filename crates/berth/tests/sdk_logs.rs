@@ -289,3 +289,144 @@ async fn kill_9_during_a_put_storm_loses_no_acknowledged_event() {
         lost.first()
     );
 }
+
+/// Metric and subscription filters, tags and retention through the Rust SDK.
+#[tokio::test]
+async fn filters_tags_and_retention() {
+    use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+    let berth = Berth::start();
+    let logs = berth.logs_client().await;
+    logs.create_log_group()
+        .log_group_name("app")
+        .tags("team", "core")
+        .send()
+        .await
+        .unwrap();
+    logs.put_metric_filter()
+        .log_group_name("app")
+        .filter_name("errors")
+        .filter_pattern("[ip, user, status = 5*, size]")
+        .metric_transformations(
+            MetricTransformation::builder()
+                .metric_name("Errors")
+                .metric_namespace("App")
+                .metric_value("1")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let described = logs
+        .describe_metric_filters()
+        .log_group_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.metric_filters()[0].filter_name(), Some("errors"));
+    let tested = logs
+        .test_metric_filter()
+        .filter_pattern("[ip, user, status = 5*, size]")
+        .log_event_messages("10.0.0.1 bob 503 120")
+        .log_event_messages("10.0.0.1 bob 200 120")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.matches().len(), 1);
+    assert_eq!(
+        tested.matches()[0]
+            .extracted_values()
+            .and_then(|v| v.get("$status"))
+            .map(String::as_str),
+        Some("503")
+    );
+    logs.put_subscription_filter()
+        .log_group_name("app")
+        .filter_name("ship")
+        .filter_pattern("")
+        .destination_arn("arn:aws:lambda:us-east-1:000000000000:function:f")
+        .send()
+        .await
+        .unwrap();
+    let subs = logs
+        .describe_subscription_filters()
+        .log_group_name("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subs.subscription_filters().len(), 1);
+    logs.delete_subscription_filter()
+        .log_group_name("app")
+        .filter_name("ship")
+        .send()
+        .await
+        .unwrap();
+    logs.delete_metric_filter()
+        .log_group_name("app")
+        .filter_name("errors")
+        .send()
+        .await
+        .unwrap();
+
+    let arn = "arn:aws:logs:us-east-1:000000000000:log-group:app";
+    logs.tag_resource()
+        .resource_arn(arn)
+        .tags("env", "dev")
+        .send()
+        .await
+        .unwrap();
+    logs.untag_resource()
+        .resource_arn(arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    let tags = logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().map(|t| t.len()), Some(1));
+    assert_eq!(
+        tags.tags().and_then(|t| t.get("env")).map(String::as_str),
+        Some("dev")
+    );
+
+    logs.put_retention_policy()
+        .log_group_name("app")
+        .retention_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix("app")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(7));
+    logs.delete_retention_policy()
+        .log_group_name("app")
+        .send()
+        .await
+        .unwrap();
+    logs.delete_log_stream()
+        .log_group_name("app")
+        .log_stream_name("none")
+        .send()
+        .await
+        .unwrap_err();
+    logs.delete_log_group()
+        .log_group_name("app")
+        .send()
+        .await
+        .unwrap();
+    let gone = logs
+        .describe_log_groups()
+        .log_group_name_prefix("app")
+        .send()
+        .await
+        .unwrap();
+    assert!(gone.log_groups().is_empty());
+}

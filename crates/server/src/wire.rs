@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use berth_aws::protocol::{json, query, Protocol};
+use berth_aws::protocol::{cbor, json, query, Protocol};
 use berth_aws::service::ServiceInfo;
 use berth_aws::AwsError;
 
@@ -34,8 +34,14 @@ pub fn error(
             headers(&mut resp, "application/json", request_id);
             resp
         }
-        Wire::Json | Wire::Cbor => {
-            // No service speaks CBOR yet: its errors are JSON until one does.
+        Wire::Cbor => {
+            let mut resp = (status, cbor::error_body(e)).into_response();
+            headers(&mut resp, cbor::CONTENT_TYPE, request_id);
+            resp.headers_mut()
+                .insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+            resp
+        }
+        Wire::Json => {
             let protocol = service.map_or(Protocol::Json11, |s| s.protocol);
             let mut resp = (status, json::error_body(e)).into_response();
             headers(&mut resp, protocol.content_type(), request_id);
