@@ -45,6 +45,29 @@ impl State {
     }
 }
 
+/// Deletes every record of kind `R` whose key starts with `prefix` (a group's children).
+pub fn delete_under<R: berth_commit::Record<State = State>>(tx: &mut Tx<'_>, prefix: &str) {
+    let keys: Vec<String> = State::under(R::table(tx.state), prefix)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in keys {
+        tx.delete::<R>(&k);
+    }
+}
+
+/// Deletes the record of kind `R` under `key`, or answers `missing` as not found.
+pub fn delete_one<R: berth_commit::Record<State = State>>(
+    tx: &mut Tx<'_>,
+    key: &str,
+    missing: &str,
+) -> Result<()> {
+    if !R::table(tx.state).contains_key(key) {
+        return Err(LogsError::ResourceNotFound(missing.to_owned()));
+    }
+    tx.delete::<R>(key);
+    Ok(())
+}
+
 /// Gives out the next never-used id in a write.
 pub fn next_id(tx: &mut Tx<'_>) -> Result<u64> {
     let last = tx.state.ids.get("ids").map_or(0, |r| r.last);

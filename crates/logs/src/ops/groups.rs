@@ -12,7 +12,7 @@ use crate::error::{LogsError, Result};
 use crate::records::{
     children_of, group_key, GroupRec, MetricFilterRec, StreamRec, SubscriptionFilterRec,
 };
-use crate::state::{next_id, State};
+use crate::state::{delete_under, next_id, State};
 use crate::Logs;
 
 impl Logs {
@@ -129,24 +129,9 @@ impl Logs {
                 ));
             }
             let children = children_of(&ctx.account, &name);
-            let streams: Vec<String> = State::under(&tx.state.streams, &children)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in streams {
-                tx.delete::<StreamRec>(&k);
-            }
-            let filters: Vec<String> = State::under(&tx.state.metric_filters, &children)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in filters {
-                tx.delete::<MetricFilterRec>(&k);
-            }
-            let subs: Vec<String> = State::under(&tx.state.subscription_filters, &children)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in subs {
-                tx.delete::<SubscriptionFilterRec>(&k);
-            }
+            delete_under::<StreamRec>(tx, &children);
+            delete_under::<MetricFilterRec>(tx, &children);
+            delete_under::<SubscriptionFilterRec>(tx, &children);
             tx.delete::<GroupRec>(&group_key(&ctx.account, &name));
             Ok(g)
         })?;

@@ -8,7 +8,7 @@ use super::events_filter::pattern;
 use super::{find_group, limit, page, Empty};
 use crate::error::{LogsError, Result};
 use crate::records::{child_key, children_of, MetricFilterRec};
-use crate::state::State;
+use crate::state::{delete_one, State};
 use crate::Logs;
 
 /// The most metric filters a log group carries.
@@ -136,13 +136,7 @@ impl Logs {
         self.db.write(|tx| {
             find_group(tx.state, ctx, &group)?;
             let key = child_key(&ctx.account, &group, &name);
-            if !tx.state.metric_filters.contains_key(&key) {
-                return Err(LogsError::ResourceNotFound(
-                    "The specified filter does not exist.".into(),
-                ));
-            }
-            tx.delete::<MetricFilterRec>(&key);
-            Ok(())
+            delete_one::<MetricFilterRec>(tx, &key, "The specified filter does not exist.")
         })?;
         Ok(Empty::default())
     }

@@ -8,7 +8,7 @@ use super::events_filter::pattern;
 use super::{find_group, limit, page, Empty};
 use crate::error::{LogsError, Result};
 use crate::records::{child_key, children_of, SubscriptionFilterRec};
-use crate::state::State;
+use crate::state::{delete_one, State};
 use crate::Logs;
 
 /// The most subscription filters a log group carries (CloudWatch's quota).
@@ -99,13 +99,11 @@ impl Logs {
         self.db.write(|tx| {
             find_group(tx.state, ctx, &group)?;
             let key = child_key(&ctx.account, &group, &name);
-            if !tx.state.subscription_filters.contains_key(&key) {
-                return Err(LogsError::ResourceNotFound(
-                    "The specified subscription filter does not exist.".into(),
-                ));
-            }
-            tx.delete::<SubscriptionFilterRec>(&key);
-            Ok(())
+            delete_one::<SubscriptionFilterRec>(
+                tx,
+                &key,
+                "The specified subscription filter does not exist.",
+            )
         })?;
         Ok(Empty::default())
     }
