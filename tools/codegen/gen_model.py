@@ -65,6 +65,7 @@ SERVICES = {
     "ecs": dict(data="ecs/2014-11-13", crate="crates/ecs-model", package="berth-ecs-model",
                 plain_primitives=True),
     "logs": dict(data="logs/2014-03-28", crate="crates/logs-model", package="berth-logs-model"),
+    "ecr": dict(data="ecr/2015-09-21", crate="crates/ecr-model", package="berth-ecr-model"),
 }
 
 RUST_KEYWORDS = {
