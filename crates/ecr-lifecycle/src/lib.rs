@@ -1,0 +1,59 @@
+//! Amazon ECR **lifecycle policies**: the policy text parsed and checked,
+//! and the decision of which images each rule expires or archives — with no
+//! IO and no clock: the caller passes the images and the time.
+//!
+//! A lifecycle policy is a JSON document of prioritised rules attached to a
+//! repository. `PutLifecyclePolicy` and `StartLifecyclePolicyPreview` hand
+//! its text to [`parse`], which either returns a [`Policy`] or a
+//! [`PolicyError`] whose message is ready for an `InvalidParameterException`.
+//! The preview (`GetLifecyclePolicyPreview`) and the periodic lifecycle sweep
+//! both call `evaluate` with the repository's `Image`s and the current
+//! time, and get one `Verdict` — digest, applied rule priority, action —
+//! for every image the policy acts on.
+//!
+//! # How the pieces fit
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `parse.rs` | [`parse`]: the JSON walked property by property, each rule checked on its own |
+//! | `validate.rs` | the checks between rules (unique priorities, `any` last, one untagged rule, distinct tag sets) |
+//! | `policy.rs` | [`Policy`], [`Rule`], [`Selection`], [`TagFilter`], [`Count`], [`Action`], [`StorageClass`]; which images a selection covers |
+//! | `pattern.rs` | [`TagPattern`]: `tagPatternList` entries with `*` wildcards |
+//! | `image.rs` | [`Image`]: what a rule looks at |
+//! | `error.rs` | [`PolicyError`]: one variant per refusal, its message the answer |
+//!
+//! # Semantics in brief
+//!
+//! Each source file says what it implements and which page of the Amazon
+//! ECR User Guide it learned it from; in short:
+//!
+//! - Rules are applied lowest `rulePriority` first. Each rule decides over
+//!   the whole repository as if it were alone, then acts only on images no
+//!   higher-priority rule had in scope: an image matched by a rule's
+//!   selection is never touched by a lower-priority rule, and no image gets
+//!   two verdicts.
+//! - `imageCountMoreThan N` keeps the `N` most recently pushed images in
+//!   its scope; the ages (`sinceImagePushed`, `sinceImagePulled`,
+//!   `sinceImageTransitioned`) pick images older than `N` days.
+//! - A `tagPrefixList` or `tagPatternList` selects an image only if every
+//!   entry matches one of its tags.
+//! - A rule sees only images of its `storageClass`; `transition` moves
+//!   standard images to `archive`.
+//!
+//! Where the documentation is silent Berth chooses, and says so where it
+//! does: ties in push time go by digest; `sinceImagePulled` measures an
+//! image never pulled from its push; the between-rule constraints, written
+//! before archives existed, hold per storage class.
+
+mod error;
+mod image;
+mod parse;
+mod pattern;
+mod policy;
+mod validate;
+
+pub use error::PolicyError;
+pub use image::Image;
+pub use parse::{parse, ARCHIVE_MINIMUM_DAYS};
+pub use pattern::{TagPattern, MAX_WILDCARDS};
+pub use policy::{Action, Count, Policy, Rule, Selection, StorageClass, TagFilter, TagList};
