@@ -8,10 +8,10 @@
 //! - a rule has `rulePriority` (a whole number from 1, the API's
 //!   `LifecyclePolicyRulePriority`), an optional `description`, `selection`
 //!   and `action`; nothing else, here or in `selection` and `action`;
-//! - `tagStatus` is `tagged`, `untagged` or `any`; `tagged` needs exactly one
-//!   of `tagPrefixList` and `tagPatternList` (the pattern list is the
-//!   documented choice when the prefix list is absent, and the prefix list
-//!   when the pattern list is); the other two take neither;
+//! - `tagStatus` is `tagged`, `untagged` or `any`; `tagged` needs a
+//!   `tagPrefixList` or a `tagPatternList` (each is required when the other
+//!   is absent, and the prefix list is used only without the pattern list,
+//!   so Berth refuses both at once), and `untagged` takes neither;
 //! - a `tagPatternList` entry holds at most four `*`;
 //! - `countType` is `imageCountMoreThan`, `sinceImagePushed`,
 //!   `sinceImagePulled` or `sinceImageTransitioned`; the three ages need
@@ -23,11 +23,18 @@
 //! - `action.type` is `expire` or `transition`; `transition` needs
 //!   `targetStorageClass` `archive`, and `expire` takes none.
 //!
-//! Two more checks come from *Archiving an image* (Amazon ECR User Guide):
-//! archived images cannot be moved to the archive again, so a `transition`
-//! rule must select standard images; and a policy may not delete images
-//! archived for less than 90 days, so an `expire` rule on archived images
-//! needs a `countNumber` of at least 90.
+//! One more comes from *Archiving an image* (Amazon ECR User Guide): a
+//! policy may not delete images archived for less than 90 days, so an
+//! `expire` rule on archived images needs a `countNumber` of at least 90.
+//!
+//! Berth's readings where the pages are silent: a property the template does
+//! not show is refused, at any level; a `null` is the wrong type, not an
+//! absent property; the words are case-sensitive, as the template writes
+//! them; an `any` rule, like an `untagged` one, takes no tag list (the lists
+//! are documented only for `tagged`); a `transition` rule must select
+//! standard images (its only target is the archive they would already be
+//! in); an empty string is an acceptable prefix (it matches every tag) or
+//! pattern (it matches none), since tags themselves are never empty.
 //!
 //! Checks between rules are in `validate.rs`. Length limits on the text as a
 //! whole (the API's `LifecyclePolicyText`, 100 to 30,720 characters) belong

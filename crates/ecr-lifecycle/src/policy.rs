@@ -1,9 +1,8 @@
 //! A validated lifecycle policy: its rules in priority order, what each rule
 //! selects and what it does to the images it selects.
 //!
-//! Values of these types come only from [`parse`](crate::parse), so a
-//! [`Policy`] always satisfies every constraint ECR puts on the policy text
-//! (see `validate.rs`).
+//! A [`Policy`] comes only from [`parse`](crate::parse), so it always
+//! satisfies every check of `parse.rs` and `validate.rs`.
 
 use crate::image::Image;
 use crate::pattern::TagPattern;

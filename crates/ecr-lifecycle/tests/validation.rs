@@ -560,3 +560,22 @@ fn the_documented_template_parses_into_its_parts() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn null_is_the_wrong_type_not_an_absent_property() {
+    let text =
+        policy(&[r#"{"rulePriority": 1, "description": null, "selection": {}, "action": {}}"#]);
+    assert_eq!(
+        refused(&text).to_string(),
+        "Lifecycle policy property rules[0].description must be a string"
+    );
+}
+
+#[test]
+fn an_empty_prefix_is_accepted_and_matches_every_tagged_image() {
+    let selection = r#""tagStatus": "tagged", "tagPrefixList": [""], "countType": "imageCountMoreThan", "countNumber": 1"#;
+    let parsed = parse(&policy(&[&rule(1, selection, EXPIRE)])).expect("accepted");
+    let tags = &parsed.rules()[0].selection.tags;
+    assert!(tags.matches(&["anything".to_owned()]));
+    assert!(!tags.matches(&[]));
+}
