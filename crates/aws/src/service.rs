@@ -99,4 +99,19 @@ pub trait Service: Send + Sync + 'static {
     fn listening(&self, endpoint: &str) {
         let _ = endpoint;
     }
+
+    /// An HTTP surface of the service's own beside its AWS API (ECR's OCI registry under
+    /// `/v2/`), with the path prefix it owns. The server hands such requests over whole and
+    /// streamed, without reading or authenticating them: the surface does its own auth.
+    fn http(self: Arc<Self>) -> Option<(&'static str, Arc<dyn HttpSurface>)> {
+        None
+    }
+}
+
+pub type HttpRequest = axum::http::Request<axum::body::Body>;
+pub type HttpResponse = axum::http::Response<axum::body::Body>;
+
+/// A service's own HTTP surface (see [`Service::http`]).
+pub trait HttpSurface: Send + Sync + 'static {
+    fn handle(self: Arc<Self>, req: HttpRequest) -> BoxFuture<HttpResponse>;
 }

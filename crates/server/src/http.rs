@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use berth_aws::service::{Call, Exec, Service};
+use berth_aws::service::{Call, Exec, HttpSurface, Service};
 use berth_aws::AwsError;
 use berth_commit::Lock;
 use http_body_util::BodyExt;
@@ -37,6 +37,8 @@ pub enum ServerError {
 
 struct App {
     table: ServiceTable,
+    /// Services' own HTTP surfaces, by the path prefix each owns.
+    surfaces: Vec<(&'static str, Arc<dyn HttpSurface>)>,
     committer: Committer,
     keys: Keys,
     max_body: usize,
@@ -59,7 +61,9 @@ impl Server {
             return Err(ServerError::NoCredentials);
         }
         let committer = Committer::start().map_err(ServerError::Serve)?;
+        let surfaces = services.iter().filter_map(|s| s.clone().http()).collect();
         let app = Arc::new(App {
+            surfaces,
             table: ServiceTable::new(services),
             committer,
             keys: Keys::new(&config),
@@ -119,13 +123,19 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-async fn aws_request(
-    State(app): State<Arc<App>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn aws_request(State(app): State<Arc<App>>, req: axum::extract::Request) -> Response {
+    let path = req.uri().path();
+    let surface = app.surfaces.iter().find(|(prefix, _)| {
+        path == *prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|r| r.starts_with('/'))
+    });
+    if let Some((_, surface)) = surface {
+        return surface.clone().handle(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let request_id = berth_aws::ids::request_id();
     let wire = ServiceTable::wire_of(uri.path(), &headers);
     match answer(&app, wire, &method, &uri, &headers, body, &request_id).await {
