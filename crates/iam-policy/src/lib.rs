@@ -2,5 +2,8 @@
 
 mod error;
 mod json;
+mod pattern;
+mod request;
 
 pub use error::{Location, PolicyError, Problem};
+pub use request::{Context, ContextValue, Principal, Request};
