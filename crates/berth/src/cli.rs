@@ -49,6 +49,9 @@ struct Common {
     /// Seconds a STOPPED task stays describable (ECS keeps them about an hour).
     #[arg(long, env = "BERTH_TASK_RETENTION", default_value_t = 3600.0)]
     task_retention: f64,
+    /// `host[:port]` ECR names in repository URIs and tokens (default: the listen address).
+    #[arg(long, env = "BERTH_REGISTRY_HOST")]
+    registry_host: Option<String>,
 }
 
 #[derive(Args)]
@@ -165,6 +168,7 @@ fn open_region(
         ecs_account,
         agent_timeout_secs: c.agent_timeout,
         task_retention_secs: c.task_retention,
+        registry_host: c.registry_host.as_deref(),
     })
 }
 

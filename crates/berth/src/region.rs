@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use berth_aws::clock::SystemClock;
 use berth_aws::service::Service;
+use berth_ecr::{Ecr, EcrService};
 use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
 use berth_logs::{Logs, LogsService};
 
@@ -19,6 +20,8 @@ pub struct RegionConfig<'a> {
     pub ecs_account: &'a str,
     pub agent_timeout_secs: f64,
     pub task_retention_secs: f64,
+    /// `host[:port]` the registry names in repository URIs (default: the listen address).
+    pub registry_host: Option<&'a str>,
 }
 
 /// The store kind listing the accounts (other than the default) with ECS state.
@@ -38,6 +41,16 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     let clock = Arc::new(SystemClock);
     let logs = Logs::open(store.clone(), &c.data_dir.join("logs"), clock.clone())
         .context("loading the CloudWatch Logs state")?;
+    let ecr = Ecr::open(
+        store.clone(),
+        &c.data_dir.join("ecr"),
+        clock.clone(),
+        c.region,
+    )
+    .context("loading the ECR state")?;
+    if let Some(host) = c.registry_host {
+        ecr.set_registry_host(host, false);
+    }
     let ecs = Ecs::open(
         store.clone(),
         clock.clone(),
@@ -82,6 +95,10 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     .context("loading the ECS state of every account")?;
     Ok(Region {
         ecs,
-        services: vec![ecs_service, LogsService::new(Arc::new(logs))],
+        services: vec![
+            ecs_service,
+            LogsService::new(Arc::new(logs)),
+            EcrService::new(Arc::new(ecr)),
+        ],
     })
 }

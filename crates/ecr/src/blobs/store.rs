@@ -1,0 +1,385 @@
+//! Blob and upload files. Every call here blocks on the disk: callers run it on a blocking
+//! thread.
+//!
+//! Layout under the store's directory: `blobs/<algorithm>/<hex>` for complete blobs,
+//! `uploads/<id>` for uploads in progress. A blob file is only ever created by renaming a
+//! fully written, fsynced and verified upload file, then fsyncing the directory, so a blob
+//! file's bytes always match its name — also after a crash.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::digest::{Algorithm, Digest, Hasher};
+
+/// Where an upload's bytes disagree with what the client claims.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadFault {
+    #[error("no upload {0}")]
+    Unknown(String),
+    #[error("the upload holds {have} bytes, the chunk starts at {start}")]
+    OutOfOrder { have: u64, start: u64 },
+    #[error("the content's digest is {actual}, not {claimed}")]
+    DigestMismatch { claimed: String, actual: String },
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// A finished upload, now a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completed {
+    pub digest: Digest,
+    pub size: u64,
+}
+
+/// An upload's running sha256 while the process lives (after a restart it is computed
+/// again from the file).
+struct Running {
+    hasher: Hasher,
+    len: u64,
+}
+
+pub struct BlobStore {
+    root: PathBuf,
+    running: Mutex<HashMap<String, Running>>,
+    /// One writer per upload at a time: chunks of one upload never interleave.
+    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl BlobStore {
+    pub fn open(root: &Path) -> io::Result<BlobStore> {
+        for d in ["blobs/sha256", "blobs/sha512", "uploads"] {
+            fs::create_dir_all(root.join(d))?;
+        }
+        Ok(BlobStore {
+            root: root.to_owned(),
+            running: Mutex::new(HashMap::new()),
+            locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root
+            .join("blobs")
+            .join(digest.algorithm_name())
+            .join(&digest.hex)
+    }
+
+    fn upload_path(&self, id: &str) -> PathBuf {
+        self.root.join("uploads").join(id)
+    }
+
+    fn upload_lock(&self, id: &str) -> Arc<Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(id.to_owned()).or_default().clone()
+    }
+
+    /// Makes the empty file of a new upload, durably.
+    pub fn begin(&self, id: &str) -> io::Result<()> {
+        let f = File::create(self.upload_path(id))?;
+        f.sync_all()?;
+        sync_dir(&self.root.join("uploads"))
+    }
+
+    /// The bytes an upload holds so far.
+    pub fn upload_len(&self, id: &str) -> Result<u64, UploadFault> {
+        match fs::metadata(self.upload_path(id)) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(UploadFault::Unknown(id.into())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens an upload to append to, at `start` if given (it must be where the upload ends).
+    /// The appender holds the upload's lock until it is finished or dropped.
+    pub fn append(&self, id: &str, start: Option<u64>) -> Result<Appender<'_>, UploadFault> {
+        let lock = self.upload_lock(id);
+        let file = match OpenOptions::new().append(true).open(self.upload_path(id)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(UploadFault::Unknown(id.into()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let have = file.metadata()?.len();
+        if let Some(start) = start.filter(|s| *s != have) {
+            return Err(UploadFault::OutOfOrder { have, start });
+        }
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+            .filter(|r| r.len == have);
+        Ok(Appender {
+            store: self,
+            id: id.to_owned(),
+            file,
+            running,
+            start_len: have,
+            written: 0,
+            _lock: lock,
+        })
+    }
+
+    /// Verifies an upload against `claimed` and makes it the blob of that digest. On a
+    /// mismatch the upload is left as it was.
+    pub fn complete(&self, id: &str, claimed: &Digest) -> Result<Completed, UploadFault> {
+        let lock = self.upload_lock(id);
+        let _held = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.upload_path(id);
+        let size = self.upload_len(id)?;
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        let actual = match running {
+            Some(r) if r.len == size && r.hasher.algorithm() == claimed.algorithm => {
+                r.hasher.finish()
+            }
+            _ => hash_file(&path, claimed.algorithm)?,
+        };
+        if &actual != claimed {
+            return Err(UploadFault::DigestMismatch {
+                claimed: claimed.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        let target = self.blob_path(claimed);
+        if target.exists() {
+            fs::remove_file(&path)?;
+        } else {
+            File::open(&path)?.sync_all()?;
+            fs::rename(&path, &target)?;
+            sync_dir(target.parent().unwrap_or(&self.root))?;
+        }
+        self.forget(id);
+        Ok(Completed {
+            digest: actual,
+            size,
+        })
+    }
+
+    /// Stores `bytes` as the blob of `digest` (computed by the caller), durably.
+    pub fn put(&self, digest: &Digest, bytes: &[u8]) -> io::Result<()> {
+        let target = self.blob_path(digest);
+        if target.exists() {
+            return Ok(());
+        }
+        let tmp = self.upload_path(&format!("put-{}", uuid::Uuid::new_v4()));
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &target)?;
+        sync_dir(target.parent().unwrap_or(&self.root))
+    }
+
+    /// Reads a whole blob (small ones: configs, API downloads).
+    pub fn read(&self, digest: &Digest) -> io::Result<Vec<u8>> {
+        fs::read(self.blob_path(digest))
+    }
+
+    /// Opens a blob at `offset`.
+    pub fn open_at(&self, digest: &Digest, offset: u64) -> io::Result<File> {
+        let mut f = File::open(self.blob_path(digest))?;
+        f.seek(SeekFrom::Start(offset))?;
+        Ok(f)
+    }
+
+    pub fn remove_blob(&self, digest: &Digest) -> io::Result<()> {
+        match fs::remove_file(self.blob_path(digest)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn remove_upload(&self, id: &str) -> io::Result<()> {
+        self.forget(id);
+        match fs::remove_file(self.upload_path(id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn forget(&self, id: &str) {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        self.locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+    }
+
+    /// The digests of every blob file, and the ids of every upload file (for the sweeper).
+    pub fn list(&self) -> io::Result<(Vec<Digest>, Vec<String>)> {
+        let mut blobs = Vec::new();
+        for alg in ["sha256", "sha512"] {
+            for e in fs::read_dir(self.root.join("blobs").join(alg))? {
+                let name = e?.file_name();
+                if let Some(d) = name
+                    .to_str()
+                    .and_then(|n| Digest::parse(&format!("{alg}:{n}")))
+                {
+                    blobs.push(d);
+                }
+            }
+        }
+        let mut uploads = Vec::new();
+        for e in fs::read_dir(self.root.join("uploads"))? {
+            if let Some(n) = e?.file_name().to_str() {
+                uploads.push(n.to_owned());
+            }
+        }
+        Ok((blobs, uploads))
+    }
+
+    /// Bytes the blob files take.
+    pub fn disk_usage(&self) -> io::Result<u64> {
+        let mut total = 0;
+        for alg in ["sha256", "sha512"] {
+            for e in fs::read_dir(self.root.join("blobs").join(alg))? {
+                total += e?.metadata()?.len();
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// Bytes being appended to an upload; durable once [`Appender::finish`] returns.
+pub struct Appender<'a> {
+    store: &'a BlobStore,
+    id: String,
+    file: File,
+    running: Option<Running>,
+    start_len: u64,
+    written: u64,
+    _lock: Arc<Mutex<()>>,
+}
+
+impl Appender<'_> {
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)?;
+        if let Some(r) = &mut self.running {
+            r.hasher.update(bytes);
+            r.len += bytes.len() as u64;
+        } else if self.start_len == 0 && self.written == 0 {
+            let mut hasher = Hasher::new(Algorithm::Sha256);
+            hasher.update(bytes);
+            self.running = Some(Running {
+                hasher,
+                len: bytes.len() as u64,
+            });
+        }
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Makes what was written durable; answers the upload's length.
+    pub fn finish(self) -> io::Result<u64> {
+        self.file.sync_data()?;
+        let len = self.start_len + self.written;
+        if let Some(r) = self.running {
+            self.store
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(self.id.clone(), r);
+        }
+        Ok(len)
+    }
+
+    /// Gives up what this appender wrote (a chunk that failed half-way): the upload is cut
+    /// back to where it was.
+    pub fn abandon(self) -> io::Result<()> {
+        self.file.set_len(self.start_len)?;
+        self.file.sync_data()
+    }
+}
+
+fn hash_file(path: &Path, algorithm: Algorithm) -> io::Result<Digest> {
+    let mut f = File::open(path)?;
+    let mut hasher = Hasher::new(algorithm);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finish());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, BlobStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = BlobStore::open(dir.path()).expect("open");
+        (dir, s)
+    }
+
+    #[test]
+    fn chunks_make_a_blob_only_when_the_digest_matches() {
+        let (_d, s) = store();
+        s.begin("u1").expect("begin");
+        let mut a = s.append("u1", Some(0)).expect("append");
+        a.write(b"hello ").expect("write");
+        assert_eq!(a.finish().expect("finish"), 6);
+        assert!(matches!(
+            s.append("u1", Some(3)),
+            Err(UploadFault::OutOfOrder { have: 6, start: 3 })
+        ));
+        let mut a = s.append("u1", Some(6)).expect("append");
+        a.write(b"world").expect("write");
+        a.finish().expect("finish");
+        let wrong = Digest::sha256_of(b"hello");
+        assert!(matches!(
+            s.complete("u1", &wrong),
+            Err(UploadFault::DigestMismatch { .. })
+        ));
+        assert!(!s.blob_path(&wrong).exists());
+        let right = Digest::sha256_of(b"hello world");
+        let done = s.complete("u1", &right).expect("complete");
+        assert_eq!(done.size, 11);
+        assert_eq!(s.read(&right).expect("read"), b"hello world");
+        assert!(matches!(s.upload_len("u1"), Err(UploadFault::Unknown(_))));
+    }
+
+    #[test]
+    fn a_sha512_claim_is_checked_from_the_file() {
+        let (_d, s) = store();
+        s.begin("u").expect("begin");
+        let mut a = s.append("u", None).expect("append");
+        a.write(b"abc").expect("write");
+        a.finish().expect("finish");
+        let claim = Digest::parse(&format!("sha512:{}", "0".repeat(128)))
+            .expect("digest")
+            .same_algorithm_of(b"abc");
+        assert_eq!(s.complete("u", &claim).expect("complete").digest, claim);
+    }
+
+    #[test]
+    fn an_abandoned_chunk_leaves_the_upload_as_it_was() {
+        let (_d, s) = store();
+        s.begin("u").expect("begin");
+        let mut a = s.append("u", None).expect("append");
+        a.write(b"keep").expect("write");
+        a.finish().expect("finish");
+        let mut a = s.append("u", None).expect("append");
+        a.write(b"drop").expect("write");
+        a.abandon().expect("abandon");
+        assert_eq!(s.upload_len("u").expect("len"), 4);
+        let d = Digest::sha256_of(b"keep");
+        assert_eq!(s.complete("u", &d).expect("complete").size, 4);
+    }
+}
