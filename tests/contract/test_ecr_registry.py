@@ -2,6 +2,7 @@
 
 import base64
 import subprocess
+import time
 from pathlib import Path
 
 import boto3
@@ -57,7 +58,7 @@ def test_repositories_are_created_described_and_deleted(ecr, server):
     assert error_code(e) == "RepositoryNotFoundException"
 
 
-@pytest.mark.parametrize("bad", ["Upper", "a", "-x", "a//b", "a..b"])
+@pytest.mark.parametrize("bad", ["Upper", "ab_", "-x", "a//b", "a..b"])
 def test_bad_repository_names_are_refused(ecr, bad):
     with pytest.raises(ClientError) as e:
         ecr.create_repository(repositoryName=bad)
@@ -91,6 +92,11 @@ def test_docker_login_push_pull_run(ecr, server):
     assert len(details) == 1 and details[0]["imageTags"] == ["v1"]
     assert details[0]["imageManifestMediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
     assert details[0]["imageSizeInBytes"] > 1_000_000
+    # The pull is recorded beside the answer, not before it.
+    deadline = time.time() + 10
+    while "lastRecordedPullTime" not in details[0] and time.time() < deadline:
+        time.sleep(0.1)
+        details = ecr.describe_images(repositoryName=name)["imageDetails"]
     assert "lastRecordedPullTime" in details[0]
     digest = details[0]["imageDigest"]
     manifest = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageTag": "v1"}])["images"][0]

@@ -50,7 +50,9 @@ pub async fn get(
             ),
         ));
     }
-    if !head {
+    // A HEAD counts as a pull too: a client holding the manifest already (Docker's
+    // containerd store) only resolves the reference.
+    {
         let (e, account, name, digest) = (
             ecr.clone(),
             ask.account.clone(),
