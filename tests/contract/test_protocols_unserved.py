@@ -1,4 +1,4 @@
-"""Protocols no served service speaks yet (AWS Query, Smithy RPC v2 CBOR) and registry paths
+"""Protocols no served service speaks yet (AWS Query, Smithy RPC v2 CBOR), and registry paths
 get a 4xx error in the protocol the client spoke, whatever the body: never a 5xx, and the
 server keeps serving."""
 
@@ -53,8 +53,11 @@ def test_cbor_requests_get_a_4xx(server, endpoint, body):
     assert server.alive()
 
 
-def test_registry_paths_get_a_registry_error(server, endpoint):
-    status, _, data = send(endpoint, b"", {}, "ecr", "/v2/")
-    assert status == 404, (status, data[:300])
-    assert b'"errors"' in data
+def test_registry_paths_without_a_token_get_the_registry_challenge(server, endpoint):
+    # The registry (ECR) answers /v2/ itself, not the AWS API: a SigV4 signature is no
+    # registry credential, so the answer is its Basic challenge in the OCI error format.
+    status, headers, data = send(endpoint, b"", {}, "ecr", "/v2/")
+    assert status == 401, (status, data[:300])
+    assert b'"UNAUTHORIZED"' in data
+    assert headers.get("www-authenticate", "").startswith("Basic realm="), headers
     assert server.alive()
