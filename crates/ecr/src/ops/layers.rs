@@ -112,7 +112,8 @@ impl Ecr {
             .map_err(|_| EcrError::Serialization("layerPartBlob is not valid base64".into()))?;
         let first = req.part_first_byte.unwrap_or(0);
         let last = req.part_last_byte.unwrap_or(-1);
-        if first < 0 || last < first || (last - first + 1) as usize != blob.len() {
+        let span = last.checked_sub(first).and_then(|d| d.checked_add(1));
+        if first < 0 || span != i64::try_from(blob.len()).ok() {
             return Err(EcrError::InvalidLayerPart(format!(
                 "The part bytes {first}-{last} do not match the {} bytes of layerPartBlob",
                 blob.len()
