@@ -15,7 +15,9 @@ use crate::awslogs::{CloudWatchLogs, Shipping};
 use crate::config::AgentConfig;
 use crate::container_config as cc;
 use crate::images::Images;
+use crate::pull_source::PullSources;
 use crate::registry::Registry;
+use crate::registry_auth::EcrCredentials;
 use crate::reporter::Reporter;
 use crate::runner::{self, Assignment, Desired};
 use crate::runtime::{HostInfo, Runtime};
@@ -124,7 +126,12 @@ impl Agent {
             &cfg.data_dir,
         );
         let shared = Arc::new(Shared {
-            images: Images::new(runtime.clone(), cfg.pull_behavior, cfg.max_concurrent_pulls),
+            images: Images::new(
+                runtime.clone(),
+                PullSources::new(Arc::new(EcrCredentials::new(endpoint.clone())), &cfg.region),
+                cfg.pull_behavior,
+                cfg.max_concurrent_pulls,
+            ),
             runtime,
             reporter: Reporter::start(endpoint.clone()),
             registry,

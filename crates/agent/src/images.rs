@@ -8,15 +8,26 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use crate::config::PullBehavior;
-use crate::runtime::Runtime;
+use crate::pull_source::PullSources;
+use crate::runtime::{Runtime, RuntimeError};
 
 pub struct Images {
     runtime: Arc<dyn Runtime>,
+    sources: PullSources,
     behavior: PullBehavior,
     pulls: Semaphore,
     /// Images this agent pulled, and when a task last used each.
     pulled: Mutex<HashMap<String, Instant>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// An image made available.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ensured {
+    /// The reference containers are created from (where the image was pulled from).
+    pub local: String,
+    /// When the pull started and ended, if the image was pulled.
+    pub pulled: Option<(f64, f64)>,
 }
 
 fn now() -> f64 {
@@ -26,10 +37,28 @@ fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Whether the Engine's pull error says the registry refused the login.
+fn refused_login(e: &RuntimeError) -> bool {
+    let m = e.message().to_ascii_lowercase();
+    [
+        "unauthorized",
+        "no basic auth credentials",
+        "authentication required",
+    ]
+    .iter()
+    .any(|s| m.contains(s))
+}
+
 impl Images {
-    pub fn new(runtime: Arc<dyn Runtime>, behavior: PullBehavior, max_pulls: usize) -> Self {
+    pub fn new(
+        runtime: Arc<dyn Runtime>,
+        sources: PullSources,
+        behavior: PullBehavior,
+        max_pulls: usize,
+    ) -> Self {
         Images {
             runtime,
+            sources,
             behavior,
             pulls: Semaphore::new(max_pulls.max(1)),
             pulled: Mutex::new(HashMap::new()),
@@ -37,23 +66,26 @@ impl Images {
         }
     }
 
-    /// Makes `image` available. Answers the pull's start and end times if it pulled, or the
-    /// pull error as the task's reason would state it.
-    pub async fn ensure(&self, image: &str) -> Result<Option<(f64, f64)>, String> {
+    /// Makes `image` available. Answers the reference to create containers from and the
+    /// pull's start and end times if it pulled, or the pull error as the task's reason
+    /// states it after `CannotPullContainerError: `.
+    pub async fn ensure(&self, image: &str) -> Result<Ensured, String> {
+        let source = self.sources.source(image).await?;
+        let local = source.local.clone();
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-            locks.entry(image.to_owned()).or_default().clone()
+            locks.entry(local.clone()).or_default().clone()
         };
         let _one_at_a_time = lock.lock().await;
         let present = self
             .runtime
-            .image_id(image)
+            .image_id(&local)
             .await
             .map_err(|e| e.to_string())?
             .is_some();
         let pulled_before = {
             let mut pulled = self.pulled.lock().unwrap_or_else(|p| p.into_inner());
-            match pulled.get_mut(image) {
+            match pulled.get_mut(&local) {
                 Some(used) => {
                     *used = Instant::now();
                     true
@@ -67,26 +99,50 @@ impl Images {
             PullBehavior::Always | PullBehavior::Default => true,
         };
         if !pull {
-            return Ok(None);
+            return Ok(Ensured {
+                local,
+                pulled: None,
+            });
         }
         let _permit = self.pulls.acquire().await.map_err(|e| e.to_string())?;
         let started = now();
-        tracing::info!(image, "pulling image");
-        match self.runtime.pull(image, None).await {
+        tracing::info!(image, from = %local, "pulling image");
+        let mut result = self.runtime.pull(&local, source.auth.clone()).await;
+        if let Err(e) = &result {
+            if source.auth.is_some() && refused_login(e) {
+                // A login the registry no longer takes (its key rotated): one more try with
+                // a new one.
+                self.sources.forget().await;
+                let again = self.sources.source(image).await?;
+                result = self.runtime.pull(&again.local, again.auth).await;
+            }
+        }
+        match result {
             Ok(()) => {
                 self.pulled
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(image.to_owned(), Instant::now());
+                    .insert(local.clone(), Instant::now());
                 let stopped = now();
                 tracing::info!(image, seconds = stopped - started, "pulled image");
-                Ok(Some((started, stopped)))
+                Ok(Ensured {
+                    local,
+                    pulled: Some((started, stopped)),
+                })
             }
             Err(e) if self.behavior == PullBehavior::Default && present => {
                 tracing::warn!(image, error = %e, "pull failed; using the cached image");
-                Ok(Some((started, now())))
+                Ok(Ensured {
+                    local,
+                    pulled: Some((started, now())),
+                })
             }
-            Err(e) => Err(format!("pull image {image}: {e}")),
+            Err(e) => {
+                tracing::warn!(image, error = %e, "pull failed");
+                // In the task's words: the name it gave, not where Berth pulled it from.
+                let message = e.message().replace(&local, image);
+                Err(format!("Error response from daemon: {message}"))
+            }
         }
     }
 }
@@ -124,29 +180,62 @@ impl Images {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pull_source::fake::FakeCredentials;
     use crate::runtime::fake::FakeRuntime;
     use crate::runtime::Runtime;
+
+    fn images(fake: &Arc<FakeRuntime>, behavior: PullBehavior) -> Images {
+        let creds = Arc::new(FakeCredentials::serving("127.0.0.1:5454", 43200.0));
+        let sources = PullSources::new(creds, "us-east-1");
+        Images::new(fake.clone(), sources, behavior, 2)
+    }
+
+    fn pulled(e: Result<Ensured, String>) -> Option<(f64, f64)> {
+        e.expect("ensured").pulled
+    }
 
     #[tokio::test]
     async fn behaviours_decide_when_to_pull() {
         let fake = Arc::new(FakeRuntime::new());
         fake.add_image("cached:1");
-        let prefer = Images::new(fake.clone(), PullBehavior::PreferCached, 2);
-        assert_eq!(prefer.ensure("cached:1").await, Ok(None));
+        let prefer = images(&fake, PullBehavior::PreferCached);
+        assert_eq!(pulled(prefer.ensure("cached:1").await), None);
         let err = prefer.ensure("missing:1").await.expect_err("cannot pull");
         assert!(err.contains("missing:1"), "{err}");
 
-        let default = Images::new(fake.clone(), PullBehavior::Default, 2);
-        assert!(default.ensure("cached:1").await.expect("pulled").is_some());
+        let default = images(&fake, PullBehavior::Default);
+        assert!(pulled(default.ensure("cached:1").await).is_some());
         assert!(default.ensure("missing:1").await.is_err());
 
-        let once = Images::new(fake.clone(), PullBehavior::Once, 2);
-        assert!(once.ensure("cached:1").await.expect("first").is_some());
+        let once = images(&fake, PullBehavior::Once);
+        assert!(pulled(once.ensure("cached:1").await).is_some());
         assert_eq!(
-            once.ensure("cached:1").await,
-            Ok(None),
+            pulled(once.ensure("cached:1").await),
+            None,
             "pulled once already"
         );
+    }
+
+    #[tokio::test]
+    async fn ecr_names_are_pulled_from_berth_with_the_agents_login() {
+        let fake = Arc::new(FakeRuntime::new());
+        fake.add_image("127.0.0.1:5454/web:v1");
+        let images = images(&fake, PullBehavior::Default);
+        let aws_name = "000000000000.dkr.ecr.us-east-1.amazonaws.com/web:v1";
+        let ensured = images.ensure(aws_name).await.expect("pulled");
+        assert_eq!(ensured.local, "127.0.0.1:5454/web:v1");
+        assert!(ensured.pulled.is_some());
+        let pulls = fake.pulls();
+        assert_eq!(pulls.len(), 1);
+        assert_eq!(pulls[0].0, "127.0.0.1:5454/web:v1");
+        let auth = pulls[0].1.clone().expect("a login");
+        assert_eq!(
+            (auth.username.as_str(), auth.password.as_str()),
+            ("AWS", "secret")
+        );
+        let err = images.ensure("000000000000.dkr.ecr.us-east-1.amazonaws.com/gone:1");
+        let err = err.await.expect_err("not in the registry");
+        assert!(err.starts_with("Error response from daemon: "), "{err}");
     }
 
     #[tokio::test]
@@ -154,8 +243,8 @@ mod tests {
         let fake = Arc::new(FakeRuntime::new());
         fake.add_image("pulled:1");
         fake.add_image("built-here:1");
-        let images = Images::new(fake.clone(), PullBehavior::Always, 2);
-        assert!(images.ensure("pulled:1").await.expect("pulled").is_some());
+        let images = images(&fake, PullBehavior::Always);
+        assert!(pulled(images.ensure("pulled:1").await).is_some());
         assert!(
             images.sweep(Duration::from_secs(3600)).await.is_empty(),
             "recently used"

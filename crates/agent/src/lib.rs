@@ -17,10 +17,13 @@ pub mod awslogs;
 mod awsvpc;
 pub mod config;
 pub mod container_config;
+pub mod image_ref;
 pub mod images;
 pub mod pause;
 pub mod plan;
+pub mod pull_source;
 pub mod registry;
+pub mod registry_auth;
 pub mod reporter;
 pub mod runner;
 #[cfg(test)]

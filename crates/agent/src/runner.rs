@@ -85,6 +85,8 @@ pub(crate) struct Runner {
     pub pause: Option<String>,
     pub network: Network,
     pub task_ip: Option<String>,
+    /// The reference each image was pulled as, by the name the task definition gives.
+    pub local_images: HashMap<String, String>,
     pub pull_started_at: Option<f64>,
     pub pull_stopped_at: Option<f64>,
     pub reported_task: &'static str,
@@ -153,6 +155,7 @@ pub(crate) async fn run(shared: Arc<Shared>, a: Assignment, mut desired: watch::
         pause: None,
         network,
         task_ip: None,
+        local_images: HashMap::new(),
         pull_started_at: None,
         pull_stopped_at: None,
         reported_task: "PENDING",
@@ -384,8 +387,9 @@ impl Runner {
             .collect();
         for (image, _) in images {
             match self.shared.images.ensure(&image).await {
-                Ok(pulled) => {
-                    if let Some((start, stop)) = pulled {
+                Ok(ensured) => {
+                    self.local_images.insert(image.clone(), ensured.local);
+                    if let Some((start, stop)) = ensured.pulled {
                         self.pull_started_at.get_or_insert(start);
                         self.pull_stopped_at = Some(stop);
                     }
@@ -531,7 +535,10 @@ impl Runner {
                 launch_type: &launch_type,
                 region: &self.shared.cfg.region,
             };
-            let body = cc::create_body(&def, &ctx);
+            let mut body = cc::create_body(&def, &ctx);
+            if let Some(local) = def.image.as_ref().and_then(|i| self.local_images.get(i)) {
+                body.image = Some(local.clone());
+            }
             let docker_name = self.slots[idx].docker_name.clone();
             match self.shared.runtime.create(&docker_name, body).await {
                 Ok(id) => self.slots[idx].id = Some(id),

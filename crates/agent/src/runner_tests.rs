@@ -14,6 +14,8 @@ use crate::awslogs::fake::FakeSink;
 use crate::awslogs::{ShipSettings, Shipping};
 use crate::config::{AgentConfig, PullBehavior};
 use crate::images::Images;
+use crate::pull_source::fake::FakeCredentials;
+use crate::pull_source::PullSources;
 use crate::registry::Registry;
 use crate::reporter::{Report, Reporter};
 use crate::runner::{self, Assignment, Desired};
@@ -48,7 +50,15 @@ fn shared_with(
         registry: Arc::new(Registry::new(fake.clone())),
         cfg: Arc::new(cfg),
         owner: "owner-test".into(),
-        images: Images::new(fake, PullBehavior::PreferCached, 2),
+        images: Images::new(
+            fake,
+            PullSources::new(
+                Arc::new(FakeCredentials::serving("127.0.0.1:5454", 43200.0)),
+                "us-east-1",
+            ),
+            PullBehavior::PreferCached,
+            2,
+        ),
         bridge_metadata: Some("http://172.17.0.1:51679".into()),
         task_metadata: None,
         logs,

@@ -17,6 +17,10 @@ pub const ECS_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
 pub const LOGS_PREFIX: &str = "Logs_20140328";
 /// CloudWatch Logs' SigV4 signing name.
 pub const LOGS_SERVICE: &str = "logs";
+/// The JSON target prefix of the ECR API.
+pub const ECR_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
+/// The SigV4 signing name of the ECR API.
+pub const ECR_SERVICE: &str = "ecr";
 const JSON: &str = "application/x-amz-json-1.1";
 
 /// Where to connect and how to sign: the credentials and region. Which service a request is
@@ -248,6 +252,19 @@ impl Client {
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, Error> {
         self.call(&format!("{ECS_PREFIX}.{op}"), body).await
+    }
+
+    /// Calls an ECR operation by name (`GetAuthorizationToken`, …), signed for `ecr`, with a
+    /// deadline.
+    pub async fn ecr_within(
+        &mut self,
+        deadline: Duration,
+        op: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let target = format!("{ECR_PREFIX}.{op}");
+        self.call_service_within(deadline, ECR_SERVICE, &target, body)
+            .await
     }
 
     /// Calls a CloudWatch Logs operation by name (`PutLogEvents`, …), signed for `logs`.

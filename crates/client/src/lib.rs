@@ -4,7 +4,10 @@
 mod client;
 mod sign;
 
-pub use client::{ApiError, Client, Endpoint, Error, ECS_PREFIX, LOGS_PREFIX, LOGS_SERVICE};
+pub use client::{
+    ApiError, Client, Endpoint, Error, ECR_PREFIX, ECR_SERVICE, ECS_PREFIX, LOGS_PREFIX,
+    LOGS_SERVICE,
+};
 pub use sign::{now_seconds, Signer, ECS_SERVICE};
 
 /// An ECS attribute as JSON: `{"name"}` when the value is empty, else `{"name", "value"}`.

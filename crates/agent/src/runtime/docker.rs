@@ -105,6 +105,7 @@ impl Runtime for DockerRuntime {
         let credentials = auth.map(|a| DockerCredentials {
             username: Some(a.username),
             password: Some(a.password),
+            serveraddress: crate::image_ref::ImageRef::parse(image).host,
             ..Default::default()
         });
         let mut stream = self.docker.create_image(Some(options), None, credentials);
@@ -114,7 +115,14 @@ impl Runtime for DockerRuntime {
                 return Err(RuntimeError::Engine(detail));
             }
             if let Some(status) = info.status {
-                tracing::debug!(image, %status, layer = info.id.as_deref().unwrap_or(""), "pull");
+                let layer = info.id.as_deref().unwrap_or("");
+                // A line per finished layer and the summary at the end; byte progress only
+                // at debug level.
+                if status == "Pull complete" || status == "Already exists" || layer.is_empty() {
+                    tracing::info!(image, %status, layer, "pull");
+                } else {
+                    tracing::debug!(image, %status, layer, "pull");
+                }
             }
         }
         Ok(())

@@ -28,6 +28,8 @@ const FIRST_LINE_NS: i64 = 1_767_225_600_000_000_000;
 #[derive(Default)]
 struct Inner {
     images: HashSet<String>,
+    /// Every pull asked for, with the login given.
+    pulls: Vec<(String, Option<PullAuth>)>,
     containers: HashMap<String, FakeContainer>,
     next: u64,
     started: Vec<String>,
@@ -54,6 +56,11 @@ impl FakeRuntime {
 
     pub fn add_image(&self, image: &str) {
         lock(&self.inner).images.insert(image.to_owned());
+    }
+
+    /// Every pull asked for so far, with the login given.
+    pub fn pulls(&self) -> Vec<(String, Option<PullAuth>)> {
+        lock(&self.inner).pulls.clone()
     }
 
     /// Adds `image`, then creates and starts a container of it; answers its id.
@@ -231,8 +238,10 @@ impl Runtime for FakeRuntime {
             .then(|| format!("sha256:{image}")))
     }
 
-    async fn pull(&self, image: &str, _auth: Option<PullAuth>) -> Result<()> {
-        if lock(&self.inner).images.contains(image) {
+    async fn pull(&self, image: &str, auth: Option<PullAuth>) -> Result<()> {
+        let mut inner = lock(&self.inner);
+        inner.pulls.push((image.to_owned(), auth));
+        if inner.images.contains(image) {
             Ok(())
         } else {
             Err(RuntimeError::Engine(format!(

@@ -19,6 +19,15 @@ pub enum RuntimeError {
     Engine(String),
 }
 
+impl RuntimeError {
+    /// The Engine's own words.
+    pub fn message(&self) -> &str {
+        match self {
+            RuntimeError::NotFound(m) | RuntimeError::Engine(m) => m,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, RuntimeError>;
 
 /// What the host offers.
@@ -74,7 +83,7 @@ pub struct NetworkInfo {
 }
 
 /// Registry credentials for a pull.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PullAuth {
     pub username: String,
     pub password: String,
