@@ -68,6 +68,21 @@ impl Ecr {
                 call(body, |r| self.start_lifecycle_policy_preview(c, r))
             }
             O::GetLifecyclePolicyPreview => call(body, |r| self.get_lifecycle_policy_preview(c, r)),
+            O::CreatePullThroughCacheRule => {
+                call(body, |r| self.create_pull_through_cache_rule(c, r))
+            }
+            O::DescribePullThroughCacheRules => {
+                call(body, |r| self.describe_pull_through_cache_rules(c, r))
+            }
+            O::UpdatePullThroughCacheRule => {
+                call(body, |r| self.update_pull_through_cache_rule(c, r))
+            }
+            O::DeletePullThroughCacheRule => {
+                call(body, |r| self.delete_pull_through_cache_rule(c, r))
+            }
+            O::ValidatePullThroughCacheRule => {
+                call(body, |r| self.validate_pull_through_cache_rule(c, r))
+            }
             other => Err(EcrError::not_yet(other.name())),
         }
     }

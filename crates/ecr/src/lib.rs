@@ -36,6 +36,7 @@ pub mod registry;
 mod service;
 pub mod state;
 pub mod token;
+pub mod upstream;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -56,6 +57,11 @@ pub struct Ecr {
     pub(crate) token_key: Vec<u8>,
     /// The registry's address as clients name it (`host[:port]`), and the URL scheme.
     endpoint: RwLock<Endpoint>,
+    /// Where pull through cache rules fill from.
+    pub(crate) upstream: Arc<dyn upstream::Upstream>,
+    /// When each cached tag was last checked against its upstream (in memory: after a
+    /// restart every tag is checked again on its next pull).
+    pub(crate) upstream_checks: std::sync::Mutex<std::collections::HashMap<String, f64>>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +94,14 @@ impl Ecr {
                 scheme: "http",
                 configured: false,
             }),
+            upstream: Arc::new(upstream::http::HttpUpstream::default()),
+            upstream_checks: Default::default(),
         })
+    }
+
+    /// Replaces the upstream client of pull through cache rules (tests use a fake).
+    pub fn set_upstream(&mut self, upstream: Arc<dyn upstream::Upstream>) {
+        self.upstream = upstream;
     }
 
     /// Names the registry's address (`host[:port]`) in repository URIs and tokens, instead

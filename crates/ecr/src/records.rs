@@ -161,6 +161,45 @@ pub struct RegistryRec {
     pub replication: Option<ReplicationConfiguration>,
     #[serde(default)]
     pub scanning: Option<serde_json::Value>,
+    /// Pull through cache rules, by repository prefix.
+    #[serde(default)]
+    pub pull_through: BTreeMap<String, PullThroughRule>,
+}
+
+/// A pull through cache rule: repositories under `prefix` are filled from an upstream
+/// registry on their first pull.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullThroughRule {
+    pub prefix: String,
+    /// `scheme://host[:port]` of the upstream registry.
+    pub upstream_url: String,
+    #[serde(default)]
+    pub upstream_registry: Option<String>,
+    /// The upstream's repository prefix the cache's repositories map to (`ROOT`: none).
+    #[serde(default)]
+    pub upstream_prefix: Option<String>,
+    #[serde(default)]
+    pub credential_arn: Option<String>,
+    #[serde(default)]
+    pub custom_role_arn: Option<String>,
+    pub created_at: f64,
+    pub updated_at: f64,
+}
+
+impl PullThroughRule {
+    /// The upstream repository of a cache repository under this rule's prefix.
+    pub fn upstream_repository(&self, repo: &str) -> Option<String> {
+        let rest = if self.prefix == "ROOT" {
+            repo
+        } else {
+            repo.strip_prefix(&self.prefix)?.strip_prefix('/')?
+        };
+        Some(match self.upstream_prefix.as_deref() {
+            None | Some("ROOT") | Some("") => rest.to_owned(),
+            Some(p) => format!("{p}/{rest}"),
+        })
+    }
 }
 berth_commit::record!(State: RegistryRec, "ecr/registry", registries, |r| r.account.clone());
 

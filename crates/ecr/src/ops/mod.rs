@@ -6,6 +6,7 @@ mod images;
 mod layers;
 mod lifecycle;
 mod policies;
+mod pull_through;
 mod repositories;
 mod tags;
 
@@ -19,6 +20,7 @@ use crate::Ecr;
 
 pub(crate) use layers::DOWNLOAD_TOKEN_PARAM;
 pub use lifecycle::Sweep;
+pub(crate) use pull_through::upstream_base;
 
 /// The registry (account) a request names with `registryId`: the caller's by default.
 /// Another account's registry is reached only where its policies let the caller in

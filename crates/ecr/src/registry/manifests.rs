@@ -35,6 +35,7 @@ pub async fn get(
     reference: &str,
     head: bool,
 ) -> Result<Response, RegistryError> {
+    super::pull_through::fill(&ecr, ask, reference).await?;
     permit(&ecr, ask, "ecr:BatchGetImage")?;
     let image = ecr
         .db

@@ -13,6 +13,7 @@ mod blobs;
 pub mod error;
 mod listing;
 mod manifests;
+mod pull_through;
 mod route;
 mod uploads;
 

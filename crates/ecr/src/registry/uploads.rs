@@ -97,7 +97,7 @@ fn upload_of(ecr: &Ecr, ask: &Ask, id: &str) -> Result<Arc<UploadRec>, RegistryE
 
 /// Streams `body` onto the end of upload `id` (at `start` if given); durable on return.
 /// Answers the upload's length. A body cut short leaves the upload as it was.
-async fn receive(
+pub(super) async fn receive(
     ecr: Arc<Ecr>,
     ask: &Ask,
     id: &str,
