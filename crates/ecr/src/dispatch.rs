@@ -68,6 +68,8 @@ impl Ecr {
                 call(body, |r| self.start_lifecycle_policy_preview(c, r))
             }
             O::GetLifecyclePolicyPreview => call(body, |r| self.get_lifecycle_policy_preview(c, r)),
+            O::StartImageScan => call(body, |r| self.start_image_scan(c, r)),
+            O::DescribeImageScanFindings => call(body, |r| self.describe_image_scan_findings(c, r)),
             other => Err(EcrError::not_yet(other.name())),
         }
     }

@@ -33,6 +33,7 @@ pub mod manifest;
 mod ops;
 pub mod records;
 pub mod registry;
+pub mod scan;
 mod service;
 pub mod state;
 pub mod token;
@@ -56,6 +57,7 @@ pub struct Ecr {
     pub(crate) token_key: Vec<u8>,
     /// The registry's address as clients name it (`host[:port]`), and the URL scheme.
     endpoint: RwLock<Endpoint>,
+    pub(crate) scanning: scan::Scanning,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +90,7 @@ impl Ecr {
                 scheme: "http",
                 configured: false,
             }),
+            scanning: scan::Scanning::default(),
         })
     }
 

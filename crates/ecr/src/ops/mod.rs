@@ -7,6 +7,7 @@ mod layers;
 mod lifecycle;
 mod policies;
 mod repositories;
+mod scans;
 mod tags;
 
 use berth_aws::arn::Arn;
