@@ -4,9 +4,10 @@
 //! clock: the caller hands in the layers as readers and the file's bytes.
 //!
 //! 1. [`Rootfs`] applies the image's layers in order (gzip or plain tar streams, with their
-//!    `.wh.` and `.wh..wh..opq` whiteouts), keeping only `etc/os-release`,
-//!    `usr/lib/os-release`, `var/lib/dpkg/status`, `var/lib/dpkg/status.d/*` and
-//!    `lib/apk/db/installed`.
+//!    `.wh.` and `.wh..wh..opq` whiteouts), keeping only symbolic links, `os-release`
+//!    files and package databases; `etc/os-release` (else `usr/lib/os-release`),
+//!    `var/lib/dpkg/status`, `var/lib/dpkg/status.d/*` and `lib/apk/db/installed` are
+//!    then read through the links.
 //! 2. [`Rootfs::inventory`] reads them into an [`Inventory`]: the [`Os`] (`ID`,
 //!    `VERSION_ID`) and every installed [`Package`] (name, version, source package,
 //!    architecture, and whose version ordering applies). No database at all is

@@ -7,8 +7,9 @@
 //! the layers beneath put there; a layer's own files are never hidden by its own whiteouts
 //! (the OCI image layer specification). Any other entry replaces what was at its path, and
 //! an entry that is not a directory replaces a directory of the layers beneath with all it
-//! held. Symbolic links among the kept files are followed when the files are read
-//! (`etc/os-release` is a link to `../usr/lib/os-release` on Debian).
+//! held. Symbolic links are kept too, and followed in every component when a file is read
+//! (`etc/os-release` is a link to `../usr/lib/os-release` on Debian; `lib` links to
+//! `usr/lib` on a merged-/usr system).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -18,6 +19,8 @@ use crate::error::ScanError;
 /// The largest file a scan reads into memory (a dpkg status file of a large image is a few
 /// MiB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The most symbolic links one lookup follows (as Linux's `MAXSYMLINKS`).
+const MAX_LINKS: usize = 40;
 
 /// What a kept path holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,18 +37,23 @@ pub struct Rootfs {
     layers: usize,
 }
 
-/// Whether a scan reads the file at `path` (normalised: no leading `/` or `./`).
+/// Whether a scan keeps the file at `path` (normalised: no leading `/` or `./`): any
+/// `os-release`, `…/dpkg/status`, `…/dpkg/status.d/*` and `…/apk/db/installed`, wherever it
+/// is — a link may lead there (`var/lib/dpkg` → `/opt/dpkg`), and which links exist is
+/// only known once every layer is applied.
 pub fn is_kept(path: &str) -> bool {
-    const FILES: [&str; 4] = [
-        "etc/os-release",
-        "usr/lib/os-release",
-        "var/lib/dpkg/status",
-        "lib/apk/db/installed",
-    ];
-    FILES.contains(&path)
-        || path
-            .strip_prefix("var/lib/dpkg/status.d/")
-            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let under = |suffix: &str| {
+        dir == suffix
+            || dir
+                .strip_suffix(suffix)
+                .is_some_and(|rest| rest.ends_with('/'))
+    };
+    !name.is_empty()
+        && (name == "os-release"
+            || (name == "status" && under("dpkg"))
+            || under("dpkg/status.d")
+            || (name == "installed" && under("apk/db")))
 }
 
 /// A tar path without `./`, leading or trailing `/`, and `.` components; None if it climbs
@@ -144,33 +152,57 @@ impl Rootfs {
         Ok(())
     }
 
-    /// The bytes of the file at `path` (normalised), following symbolic links among the
-    /// kept files (at most 8).
-    pub fn read(&self, path: &str) -> Option<&[u8]> {
-        let mut path = path.to_owned();
-        for _ in 0..8 {
-            match self.files.get(&path)? {
-                Node::File(bytes) => return Some(bytes),
-                Node::Link(target) => {
-                    let joined = if target.starts_with('/') {
-                        target.clone()
-                    } else {
-                        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-                        format!("{dir}/{target}")
-                    };
-                    path = normalise(&joined)?;
+    /// Where `path` leads once the symbolic links of the image are followed, in every
+    /// component (`lib` → `usr/lib` on a merged-/usr system); None for a loop.
+    fn resolve(&self, path: &str) -> Option<String> {
+        let mut todo: std::collections::VecDeque<String> =
+            path.split('/').map(str::to_owned).collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(part) = todo.pop_front() {
+            match part.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => done.push(part),
+            }
+            if let Some(Node::Link(target)) = self.files.get(&done.join("/")) {
+                hops += 1;
+                if hops > MAX_LINKS {
+                    return None;
+                }
+                done.pop();
+                if target.starts_with('/') {
+                    done.clear();
+                }
+                for t in target.split('/').rev() {
+                    todo.push_front(t.to_owned());
                 }
             }
         }
-        None
+        Some(done.join("/"))
+    }
+
+    /// The bytes of the file at `path` (normalised), following symbolic links.
+    pub fn read(&self, path: &str) -> Option<&[u8]> {
+        match self.files.get(&self.resolve(path)?)? {
+            Node::File(bytes) => Some(bytes),
+            Node::Link(_) => None,
+        }
     }
 
     /// The kept files under `dir/` (one level), by name, in order.
     pub fn files_in(&self, dir: &str) -> Vec<(&str, &[u8])> {
+        let Some(dir) = self.resolve(dir) else {
+            return Vec::new();
+        };
         let prefix = format!("{dir}/");
         self.files
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| !k[prefix.len()..].contains('/'))
             .filter_map(|(k, _)| Some((&k[prefix.len()..], self.read(k)?)))
             .collect()
     }
@@ -213,7 +245,9 @@ fn read_tar(r: impl Read) -> Result<Change, ScanError> {
             continue;
         }
         change.replaced.push(path.clone());
-        if !is_kept(&path) {
+        // Every symbolic link is kept (a directory on the way to a database may be one);
+        // of the rest, only the files a scan reads.
+        if !kind.is_symlink() && !is_kept(&path) {
             continue;
         }
         let link = || -> Result<String, ScanError> {
@@ -277,6 +311,11 @@ mod tests {
         assert!(!is_kept("var/lib/dpkg/status.d/"));
         assert!(!is_kept("var/lib/dpkg/status.d/a/b"));
         assert!(!is_kept("var/lib/dpkg/status-old"));
+        assert!(!is_kept("var/lib/xdpkg/status"));
         assert!(!is_kept("etc/passwd"));
+        assert!(is_kept("lib/apk/db/installed"));
+        assert!(is_kept("usr/lib/apk/db/installed"));
+        assert!(is_kept("opt/dpkg/status"));
+        assert!(is_kept("etc/os-release"));
     }
 }

@@ -221,3 +221,35 @@ fn an_empty_layer_changes_nothing() {
     ]);
     assert_eq!(names(&fs), ["a=1"]);
 }
+
+#[test]
+fn links_are_followed_in_every_component() {
+    // A merged-/usr system: lib is a link to usr/lib, and the database is below it.
+    let fs = image(&[
+        tar(&[
+            E::Link("lib", "usr/lib"),
+            E::File("usr/lib/apk/db/installed", "P:musl\nV:1.2.5-r0\no:musl\n\n"),
+            E::File("etc/os-release", "ID=alpine\nVERSION_ID=3.21.0\n"),
+        ]),
+        tar(&[
+            E::Link("var/lib/dpkg", "/opt/dpkg"),
+            E::File("opt/dpkg/status.d/a", &stanza("a", "1")),
+        ]),
+    ]);
+    let inv = fs.inventory().unwrap();
+    assert_eq!(
+        inv.databases,
+        ["/var/lib/dpkg/status.d/", "/lib/apk/db/installed"]
+    );
+    assert_eq!(names(&fs), ["a=1", "musl=1.2.5-r0"]);
+}
+
+#[test]
+fn a_link_loop_reads_nothing() {
+    let fs = image(&[tar(&[
+        E::Link("etc/os-release", "os-release2"),
+        E::Link("etc/os-release2", "os-release"),
+        E::File("var/lib/dpkg/status", ""),
+    ])]);
+    assert_eq!(fs.inventory().unwrap().os, None);
+}
