@@ -79,6 +79,9 @@ impl Ecr {
         let db = state::open(store)?;
         let blobs = blobs::BlobStore::open(dir)?;
         let token_key = content::token_key(&db)?;
+        let scanning = scan::Scanning::default();
+        // Scans a stop interrupted are run as soon as the scanner job starts.
+        scanning.wake.notify_one();
         Ok(Ecr {
             db,
             blobs,
@@ -90,7 +93,7 @@ impl Ecr {
                 scheme: "http",
                 configured: false,
             }),
-            scanning: scan::Scanning::default(),
+            scanning,
         })
     }
 
