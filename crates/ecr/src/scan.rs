@@ -231,9 +231,10 @@ impl Ecr {
             } => {
                 let report = check(&inventory, vulns);
                 let mut description = format!(
-                    "The scan was completed successfully: {what} checked against the {} \
-                     entries of the vulnerability file {path}.",
-                    vulns.entries.len()
+                    "The scan was completed successfully: {what} checked against the \
+                     vulnerability file {path} ({} {}).",
+                    vulns.entries.len(),
+                    if vulns.entries.len() == 1 { "entry" } else { "entries" }
                 );
                 if !report.undecided.is_empty() {
                     let list: Vec<String> = report
@@ -292,14 +293,14 @@ impl Ecr {
     }
 }
 
-/// `12 packages of debian:12, from /var/lib/dpkg/status`.
+/// `12 packages of debian:12 (from /var/lib/dpkg/status)`.
 fn describe(inv: &Inventory) -> String {
     let system = inv.os.as_ref().map_or_else(
         || "an unknown system (no os-release)".to_owned(),
         |os| os.name(),
     );
     format!(
-        "{} packages of {system}, from {}",
+        "{} packages of {system} (from {})",
         inv.packages.len(),
         inv.databases.join(", ")
     )
