@@ -52,6 +52,10 @@ struct Common {
     /// `host[:port]` ECR names in repository URIs and tokens (default: the listen address).
     #[arg(long, env = "BERTH_REGISTRY_HOST")]
     registry_host: Option<String>,
+    /// JSON file of known vulnerabilities ECR image scans check packages against
+    /// (docs/ECR_SCANNING.md); without it scans only inventory packages.
+    #[arg(long, env = "BERTH_VULNERABILITY_FILE")]
+    vulnerability_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -169,6 +173,7 @@ fn open_region(
         agent_timeout_secs: c.agent_timeout,
         task_retention_secs: c.task_retention,
         registry_host: c.registry_host.as_deref(),
+        vulnerability_file: c.vulnerability_file.as_deref(),
     })
 }
 

@@ -22,6 +22,8 @@ pub struct RegionConfig<'a> {
     pub task_retention_secs: f64,
     /// `host[:port]` the registry names in repository URIs (default: the listen address).
     pub registry_host: Option<&'a str>,
+    /// The vulnerability file ECR scans check against.
+    pub vulnerability_file: Option<&'a Path>,
 }
 
 /// The store kind listing the accounts (other than the default) with ECS state.
@@ -50,6 +52,9 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     .context("loading the ECR state")?;
     if let Some(host) = c.registry_host {
         ecr.set_registry_host(host, false);
+    }
+    if let Some(file) = c.vulnerability_file {
+        ecr.set_vulnerability_file(file)?;
     }
     let ecs = Ecs::open(
         store.clone(),

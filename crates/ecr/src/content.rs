@@ -254,12 +254,26 @@ impl Ecr {
                         last_pulled_at: None,
                         scan: None,
                     };
+                    // scanOnPush: a new image is scanned (an index or artifact is not one).
+                    let scan_it = repo.scan_on_push
+                        && crate::scan::unscannable(
+                            &rec.media_type,
+                            rec.config_media_type.as_deref(),
+                        )
+                        .is_none();
+                    let rec = ImageRec {
+                        scan: scan_it.then(|| crate::scan::requested(now)),
+                        ..rec
+                    };
                     tx.put(rec.clone())?;
                     Arc::new(rec)
                 }
             };
             Ok(Ok(image))
         })?;
+        if out.as_ref().is_ok_and(|i| i.scan.is_some()) {
+            self.scanning.wake.notify_one();
+        }
         out
     }
 

@@ -83,6 +83,8 @@ impl Ecr {
             O::ValidatePullThroughCacheRule => {
                 call(body, |r| self.validate_pull_through_cache_rule(c, r))
             }
+            O::StartImageScan => call(body, |r| self.start_image_scan(c, r)),
+            O::DescribeImageScanFindings => call(body, |r| self.describe_image_scan_findings(c, r)),
             other => Err(EcrError::not_yet(other.name())),
         }
     }

@@ -33,6 +33,7 @@ pub mod manifest;
 mod ops;
 pub mod records;
 pub mod registry;
+pub mod scan;
 mod service;
 pub mod state;
 pub mod token;
@@ -62,6 +63,7 @@ pub struct Ecr {
     /// When each cached tag was last checked against its upstream (in memory: after a
     /// restart every tag is checked again on its next pull).
     pub(crate) upstream_checks: std::sync::Mutex<std::collections::HashMap<String, f64>>,
+    pub(crate) scanning: scan::Scanning,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +85,9 @@ impl Ecr {
         let db = state::open(store)?;
         let blobs = blobs::BlobStore::open(dir)?;
         let token_key = content::token_key(&db)?;
+        let scanning = scan::Scanning::default();
+        // Scans a stop interrupted are run as soon as the scanner job starts.
+        scanning.wake.notify_one();
         Ok(Ecr {
             db,
             blobs,
@@ -96,6 +101,7 @@ impl Ecr {
             }),
             upstream: Arc::new(upstream::http::HttpUpstream::default()),
             upstream_checks: Default::default(),
+            scanning,
         })
     }
 

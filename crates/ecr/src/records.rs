@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use berth_ecr_model::shapes::{
-    EncryptionConfiguration, ImageTagMutabilityExclusionFilter, ReplicationConfiguration,
+    EncryptionConfiguration, ImageScanFinding, ImageTagMutabilityExclusionFilter,
+    ReplicationConfiguration,
 };
 use serde::{Deserialize, Serialize};
 
@@ -90,15 +91,27 @@ berth_commit::record!(State: ImageRec, "ecr/image", images, |r| child_key(
     &r.account, &r.repo, &r.digest
 ));
 
-/// The last scan of an image: what was looked at and what was found.
+/// The last scan of an image (started, or finished with what it found); see `crate::scan`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScanRec {
+    /// `IN_PROGRESS`, `COMPLETE`, `FAILED` or `UNSUPPORTED_IMAGE`.
     pub status: String,
     pub description: String,
-    pub completed_at: f64,
+    /// When it was asked for (epoch seconds).
     #[serde(default)]
-    pub findings: Vec<serde_json::Value>,
+    pub started_at: f64,
+    #[serde(default)]
+    pub completed_at: Option<f64>,
+    /// The vulnerability file's modification time, when one was checked against.
+    #[serde(default)]
+    pub source_updated_at: Option<f64>,
+    /// Most severe first.
+    #[serde(default)]
+    pub findings: Vec<ImageScanFinding>,
+    /// Findings by severity (`HIGH` → 2); severities without findings are absent.
+    #[serde(default)]
+    pub counts: BTreeMap<String, i32>,
 }
 
 /// A tag of a repository and the manifest it names.

@@ -1,4 +1,5 @@
-//! ECR as a service the server hosts: its API, its registry surface, its sweeper.
+//! ECR as a service the server hosts: its API, its registry surface, its background jobs
+//! (garbage collector, lifecycle sweeper, image scanner).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +55,7 @@ impl Service for EcrService {
     fn jobs(self: Arc<Self>) -> Vec<Job> {
         let ecr = self.ecr.clone();
         let sweeper = self.ecr.clone();
+        let scanner = self.ecr.clone();
         vec![
             Job {
                 name: "registry garbage collector",
@@ -74,6 +76,13 @@ impl Service for EcrService {
                     sweeper.sweep_lifecycle()?;
                     Ok(false)
                 }),
+            },
+            Job {
+                name: "image scanner",
+                period: crate::scan::SCAN_PERIOD,
+                wake: Some(self.ecr.scanning.wake.clone()),
+                settle: Duration::ZERO,
+                run: Arc::new(move || Ok(scanner.run_scans()?)),
             },
         ]
     }

@@ -13,7 +13,7 @@ use crate::records::{children_of, ImageRec, RepositoryRec};
 use crate::state::State;
 use crate::Ecr;
 
-fn id_text(id: &ImageIdentifier) -> String {
+pub(crate) fn id_text(id: &ImageIdentifier) -> String {
     match (&id.image_digest, &id.image_tag) {
         (Some(d), Some(t)) => format!("{{imageDigest:'{d}', imageTag:'{t}'}}"),
         (Some(d), None) => format!("{{imageDigest:'{d}'}}"),
@@ -67,8 +67,24 @@ fn resolve(
     }
 }
 
+/// The image an identifier names, or ImageNotFoundException (InvalidParameterException for
+/// an identifier that names nothing).
+pub(crate) fn find_image(
+    state: &State,
+    repo: &RepositoryRec,
+    id: &ImageIdentifier,
+) -> Result<Arc<ImageRec>> {
+    resolve(state, repo, id).map_err(|f| match f.failure_code {
+        Some(ImageFailureCode::ImageNotFound) => EcrError::ImageNotFound(format!(
+            "The image with imageId {} does not exist within the repository with name '{}' in the registry with id '{}'",
+            id_text(id), repo.name, repo.account
+        )),
+        _ => EcrError::invalid(f.failure_reason.unwrap_or_default()),
+    })
+}
+
 impl Ecr {
-    fn repo_for(
+    pub(crate) fn repo_for(
         &self,
         ctx: &RequestContext,
         registry_id: Option<&str>,
@@ -97,10 +113,8 @@ impl Ecr {
             last_recorded_pull_time: i.last_pulled_at,
             subject_manifest_digest: i.subject.clone(),
             image_status: Some(ImageStatus::Active),
-            image_scan_status: i.scan.as_ref().map(|s| ImageScanStatus {
-                status: Some(ScanStatus::parse(&s.status)),
-                description: Some(s.description.clone()),
-            }),
+            image_scan_status: i.scan.as_ref().map(super::scans::status),
+            image_scan_findings_summary: i.scan.as_ref().and_then(super::scans::summary),
             ..Default::default()
         }
     }
@@ -119,13 +133,7 @@ impl Ecr {
         if let Some(ids) = &req.image_ids {
             let mut out = Vec::new();
             for id in ids {
-                let image = resolve(&state, &repo, id).map_err(|f| match f.failure_code {
-                    Some(ImageFailureCode::ImageNotFound) => EcrError::ImageNotFound(format!(
-                        "The image with imageId {} does not exist within the repository with name '{}' in the registry with id '{}'",
-                        id_text(id), repo.name, repo.account
-                    )),
-                    _ => EcrError::invalid(f.failure_reason.unwrap_or_default()),
-                })?;
+                let image = find_image(&state, &repo, id)?;
                 out.push(self.image_detail(&state, &image));
             }
             return Ok(DescribeImagesResponse {

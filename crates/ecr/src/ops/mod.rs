@@ -8,6 +8,7 @@ mod lifecycle;
 mod policies;
 mod pull_through;
 mod repositories;
+mod scans;
 mod tags;
 
 use berth_aws::arn::Arn;
