@@ -113,6 +113,9 @@ pub struct Push<'a> {
     /// PutImage answers ImageAlreadyExists for a push that changes nothing; the registry
     /// takes it again.
     pub refuse_unchanged: bool,
+    /// Queued for replication by the registry's configuration (not for an image that
+    /// arrives by replication).
+    pub replicate: bool,
 }
 
 /// Why a push was refused, for each surface to word its own way.
@@ -269,6 +272,9 @@ impl Ecr {
                     Arc::new(rec)
                 }
             };
+            if p.replicate && self.enqueue_replication(tx, &image, p.tag, now)? {
+                self.replication_wake.notify_one();
+            }
             Ok(Ok(image))
         })?;
         if out.as_ref().is_ok_and(|i| i.scan.is_some()) {

@@ -85,6 +85,9 @@ impl Ecr {
             }
             O::StartImageScan => call(body, |r| self.start_image_scan(c, r)),
             O::DescribeImageScanFindings => call(body, |r| self.describe_image_scan_findings(c, r)),
+            O::DescribeImageReplicationStatus => {
+                call(body, |r| self.describe_image_replication_status(c, r))
+            }
             other => Err(EcrError::not_yet(other.name())),
         }
     }

@@ -33,6 +33,7 @@ pub mod manifest;
 mod ops;
 pub mod records;
 pub mod registry;
+mod replication;
 pub mod scan;
 mod service;
 pub mod state;
@@ -58,6 +59,8 @@ pub struct Ecr {
     pub(crate) token_key: Vec<u8>,
     /// The registry's address as clients name it (`host[:port]`), and the URL scheme.
     endpoint: RwLock<Endpoint>,
+    /// Wakes the replicator when a push queued work for it.
+    pub(crate) replication_wake: Arc<tokio::sync::Notify>,
     /// Where pull through cache rules fill from.
     pub(crate) upstream: Arc<dyn upstream::Upstream>,
     /// When each cached tag was last checked against its upstream (in memory: after a
@@ -99,6 +102,7 @@ impl Ecr {
                 scheme: "http",
                 configured: false,
             }),
+            replication_wake: Arc::new(tokio::sync::Notify::new()),
             upstream: Arc::new(upstream::http::HttpUpstream::default()),
             upstream_checks: Default::default(),
             scanning,

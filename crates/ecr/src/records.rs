@@ -163,6 +163,41 @@ pub struct UploadRec {
 }
 berth_commit::record!(State: UploadRec, "ecr/upload", uploads, |r| r.id.clone());
 
+/// An image to replicate to one destination registry, and how far that went.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationRec {
+    pub account: String,
+    pub repo: String,
+    pub digest: String,
+    /// The tags pushed to point at it since it was queued.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub region: String,
+    pub registry: String,
+    /// IN_PROGRESS, COMPLETE or FAILED.
+    pub status: String,
+    #[serde(default)]
+    pub failure: Option<String>,
+    pub queued_at: f64,
+    /// Rounds that found it not ready yet (an index whose manifests are still on the way).
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+impl ReplicationRec {
+    pub fn key_of(account: &str, repo: &str, digest: &str, region: &str, registry: &str) -> String {
+        child_key(
+            account,
+            repo,
+            &format!("{digest}\u{1}{region}\u{1}{registry}"),
+        )
+    }
+}
+berth_commit::record!(State: ReplicationRec, "ecr/replication", replications, |r| {
+    ReplicationRec::key_of(&r.account, &r.repo, &r.digest, &r.region, &r.registry)
+});
+
 /// A registry's own settings.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -56,6 +56,7 @@ impl Service for EcrService {
         let ecr = self.ecr.clone();
         let sweeper = self.ecr.clone();
         let scanner = self.ecr.clone();
+        let replicator = self.ecr.clone();
         vec![
             Job {
                 name: "registry garbage collector",
@@ -76,6 +77,13 @@ impl Service for EcrService {
                     sweeper.sweep_lifecycle()?;
                     Ok(false)
                 }),
+            },
+            Job {
+                name: "image replicator",
+                period: Duration::from_secs(5),
+                wake: Some(self.ecr.replication_wake.clone()),
+                settle: Duration::ZERO,
+                run: Arc::new(move || Ok(replicator.run_replication()?)),
             },
             Job {
                 name: "image scanner",

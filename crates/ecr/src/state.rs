@@ -17,6 +17,7 @@ pub struct State {
     pub uploads: Table<UploadRec>,
     pub registries: Table<RegistryRec>,
     pub token_key: Table<TokenKeyRec>,
+    pub replications: Table<ReplicationRec>,
 }
 
 impl berth_commit::Tables for State {
@@ -35,6 +36,7 @@ pub fn open(store: Arc<dyn berth_store::Store>) -> Result<Db> {
         l.load::<BlobRec>()?;
         l.load::<UploadRec>()?;
         l.load::<RegistryRec>()?;
+        l.load::<ReplicationRec>()?;
         l.load::<TokenKeyRec>()
     })?)
 }

@@ -351,6 +351,7 @@ impl Ecr {
             tag: req.image_tag.as_deref(),
             digest: req.image_digest.as_deref(),
             refuse_unchanged: true,
+            replicate: true,
         };
         let image = self
             .push_manifest(&push)

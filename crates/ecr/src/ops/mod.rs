@@ -7,6 +7,7 @@ mod layers;
 mod lifecycle;
 mod policies;
 mod pull_through;
+mod replication;
 mod repositories;
 mod scans;
 mod tags;

@@ -206,7 +206,12 @@ impl Ecr {
             .ok_or_else(|| super::missing("replicationConfiguration"))?;
         for rule in config.rules.iter().flatten() {
             for d in rule.destinations.iter().flatten() {
-                registry_of(ctx, d.registry_id.as_deref())?;
+                let registry = registry_of(ctx, d.registry_id.as_deref())?;
+                super::replication::check_destination(
+                    ctx,
+                    d.region.as_deref().unwrap_or_default(),
+                    &registry,
+                )?;
                 let region = d.region.as_deref().unwrap_or_default();
                 if region.is_empty()
                     || !region

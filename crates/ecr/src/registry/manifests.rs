@@ -121,6 +121,7 @@ pub async fn put(
             tag: (!by_digest).then_some(reference.as_str()),
             digest: by_digest.then_some(reference.as_str()),
             refuse_unchanged: false,
+            replicate: true,
         };
         ecr.push_manifest(&push)
             .map_err(|e| RegistryError::from_push(e, &name))

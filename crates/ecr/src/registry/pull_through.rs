@@ -283,6 +283,7 @@ async fn push(
             tag: tag.as_deref(),
             digest: digest.as_deref(),
             refuse_unchanged: false,
+            replicate: true,
         };
         e.push_manifest(&p)
             .map(|_| ())
