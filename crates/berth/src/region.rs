@@ -53,6 +53,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     if let Some(host) = c.registry_host {
         ecr.set_registry_host(host, false);
     }
+    ecr.set_default_registry(c.ecs_account);
     if let Some(file) = c.vulnerability_file {
         ecr.set_vulnerability_file(file)?;
     }

@@ -59,6 +59,8 @@ pub struct Ecr {
     pub(crate) token_key: Vec<u8>,
     /// The registry's address as clients name it (`host[:port]`), and the URL scheme.
     endpoint: RwLock<Endpoint>,
+    /// The registry an anonymous request names when its Host names none.
+    default_registry: RwLock<String>,
     /// Wakes the replicator when a push queued work for it.
     pub(crate) replication_wake: Arc<tokio::sync::Notify>,
     /// Where pull through cache rules fill from.
@@ -102,6 +104,7 @@ impl Ecr {
                 scheme: "http",
                 configured: false,
             }),
+            default_registry: RwLock::new("000000000000".into()),
             replication_wake: Arc::new(tokio::sync::Notify::new()),
             upstream: Arc::new(upstream::http::HttpUpstream::default()),
             upstream_checks: Default::default(),
@@ -136,6 +139,22 @@ impl Ecr {
         e.host = host
             .replace("0.0.0.0:", "127.0.0.1:")
             .replace("[::]:", "[::1]:");
+    }
+
+    /// The registry (account) anonymous pulls are for when their Host names none: the
+    /// endpoint's own account.
+    pub fn set_default_registry(&self, account: &str) {
+        *self
+            .default_registry
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = account.to_owned();
+    }
+
+    pub(crate) fn default_registry(&self) -> String {
+        self.default_registry
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `host[:port]` of the registry.

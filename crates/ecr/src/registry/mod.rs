@@ -78,9 +78,30 @@ impl Registry {
             let _ = caller;
             return Ok(with_api_version((StatusCode::OK, "{}").into_response()));
         };
-        let caller = caller.ok_or_else(|| access::challenge(&self.ecr, "Not Authorized"))?;
-        let account =
-            access::registry_of(&parts.headers, &query).unwrap_or_else(|| caller.account.clone());
+        // Without credentials only reads are tried, as nobody: a repository policy that
+        // allows everyone (`"Principal": "*"`) lets them through; anything else is
+        // challenged, whether the repository exists or not.
+        let read = matches!(parts.method, Method::GET | Method::HEAD)
+            && matches!(
+                endpoint,
+                Endpoint::Manifest(_) | Endpoint::Blob(_) | Endpoint::Tags | Endpoint::Referrers(_)
+            );
+        let anonymous = caller.is_none();
+        let caller = match caller {
+            Some(c) => c,
+            None if read => access::Caller {
+                account: String::new(),
+                access_key_id: String::new(),
+            },
+            None => return Err(access::challenge(&self.ecr, "Not Authorized")),
+        };
+        let account = access::registry_of(&parts.headers, &query).unwrap_or_else(|| {
+            if anonymous {
+                self.ecr.default_registry()
+            } else {
+                caller.account.clone()
+            }
+        });
         let ask = Ask {
             caller,
             account,
@@ -127,6 +148,14 @@ impl Registry {
                 Method::GET => listing::referrers(ecr, &ask, &digest).await,
                 _ => Err(not_allowed()),
             },
+        };
+        let resp = match resp {
+            Err(e)
+                if anonymous && (e.status == StatusCode::FORBIDDEN || e.code == "NAME_UNKNOWN") =>
+            {
+                Err(access::challenge(&self.ecr, "Not Authorized"))
+            }
+            other => other,
         }?;
         Ok(with_api_version(resp))
     }
