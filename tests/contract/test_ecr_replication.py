@@ -120,3 +120,43 @@ def test_replication_configuration_is_checked(server):
     with pytest.raises(ClientError) as e:
         src.describe_image_replication_status(repositoryName=name, imageId={"imageTag": "none"})
     assert error_code(e) == "ImageNotFoundException"
+
+
+def test_images_replicate_to_the_berth_serving_another_region(tmp_path):
+    from conftest import BerthServer, _start_or_fail
+
+    peer = BerthServer("ecr-peer", tmp_path / "peer", tmp_path, extra_args=["--no-agent", "--region", "eu-west-1"])
+    _start_or_fail(peer)
+    source = BerthServer(
+        "ecr-source", tmp_path / "source", tmp_path,
+        extra_args=["--no-agent", "--replication-peer", f"eu-west-1={peer.endpoint}"],
+    )
+    try:
+        _start_or_fail(source)
+        src = ecr_client(source.endpoint)
+        far = boto3.session.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="eu-west-1"
+        ).client("ecr", endpoint_url=peer.endpoint, config=Config(retries={"total_max_attempts": 1}))
+        src.put_replication_configuration(replicationConfiguration={"rules": [{
+            "destinations": [{"region": "eu-west-1", "registryId": SOURCE}, {"region": "ap-south-1", "registryId": SOURCE}],
+        }]})
+        host = source.endpoint.removeprefix("http://")
+        name = f"{unique('dr')}/app"
+        digest = push(src, host, name)
+        statuses = wait_statuses(src, name, digest, 2)
+        assert statuses[("eu-west-1", SOURCE)]["status"] == "COMPLETE", statuses
+        assert statuses[("ap-south-1", SOURCE)]["status"] == "FAILED", statuses
+        images = far.describe_images(repositoryName=name)["imageDetails"]
+        assert [(i["imageDigest"], i["imageTags"]) for i in images] == [(digest, ["v1"])]
+        assert images[0]["imageSizeInBytes"] > 1_000_000
+        # The peer serves it whole: a pull from the other region's registry.
+        peer_host = peer.endpoint.removeprefix("http://")
+        token = far.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        docker("login", "--username", "AWS", "--password-stdin", peer_host,
+               input=base64.b64decode(token).decode().split(":", 1)[1])
+        docker("pull", f"{peer_host}/{name}:v1")
+        docker("rmi", "-f", f"{peer_host}/{name}:v1")
+        docker("logout", peer_host, check=False)
+    finally:
+        source.stop()
+        peer.stop()

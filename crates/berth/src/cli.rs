@@ -56,6 +56,22 @@ struct Common {
     /// (docs/ECR_SCANNING.md); without it scans only inventory packages.
     #[arg(long, env = "BERTH_VULNERABILITY_FILE")]
     vulnerability_file: Option<PathBuf>,
+    /// The Berth endpoint serving another region, for ECR replication into it:
+    /// REGION=http://host:port; repeatable (BERTH_REPLICATION_PEERS: comma-separated).
+    #[arg(
+        long = "replication-peer",
+        env = "BERTH_REPLICATION_PEERS",
+        value_delimiter = ','
+    )]
+    replication_peers: Vec<String>,
+    /// The key replication signs its calls to peers with, as KEY:SECRET (a key of the
+    /// replicating account on the peer; `berth dev` peers take any).
+    #[arg(
+        long,
+        env = "BERTH_REPLICATION_CREDENTIAL",
+        default_value = "test:test"
+    )]
+    replication_credential: String,
 }
 
 #[derive(Args)]
@@ -174,6 +190,15 @@ fn open_region(
         task_retention_secs: c.task_retention,
         registry_host: c.registry_host.as_deref(),
         vulnerability_file: c.vulnerability_file.as_deref(),
+        replication_peers: &c
+            .replication_peers
+            .iter()
+            .map(|p| crate::replication_peers::parse_peer(p))
+            .collect::<Result<Vec<_>>>()?,
+        replication_credential: c
+            .replication_credential
+            .split_once(':')
+            .context("--replication-credential takes KEY:SECRET")?,
     })
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod explain;
 mod logs_cmd;
 mod region;
+mod replication_peers;
 mod sim;
 
 use anyhow::Result;

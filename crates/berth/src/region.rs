@@ -24,6 +24,10 @@ pub struct RegionConfig<'a> {
     pub registry_host: Option<&'a str>,
     /// The vulnerability file ECR scans check against.
     pub vulnerability_file: Option<&'a Path>,
+    /// Berth endpoints of other regions ECR replicates into, as (region, URL).
+    pub replication_peers: &'a [(String, String)],
+    /// The key and secret replication signs its calls to peers with.
+    pub replication_credential: (&'a str, &'a str),
 }
 
 /// The store kind listing the accounts (other than the default) with ECS state.
@@ -54,6 +58,11 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         ecr.set_registry_host(host, false);
     }
     ecr.set_default_registry(c.ecs_account);
+    if !c.replication_peers.is_empty() {
+        let (key, secret) = c.replication_credential;
+        let peers = crate::replication_peers::BerthPeers::new(c.replication_peers, key, secret)?;
+        ecr.set_peers(Arc::new(peers));
+    }
     if let Some(file) = c.vulnerability_file {
         ecr.set_vulnerability_file(file)?;
     }

@@ -31,6 +31,7 @@ mod dispatch;
 pub mod error;
 pub mod manifest;
 mod ops;
+pub mod peers;
 pub mod records;
 pub mod registry;
 mod replication;
@@ -61,6 +62,9 @@ pub struct Ecr {
     endpoint: RwLock<Endpoint>,
     /// The registry an anonymous request names when its Host names none.
     default_registry: RwLock<String>,
+    /// The Berth endpoints of other regions replication pushes to.
+    pub(crate) peers: RwLock<Option<Arc<dyn peers::Peers>>>,
+    pub(crate) peer_client: peers::PeerClient,
     /// Wakes the replicator when a push queued work for it.
     pub(crate) replication_wake: Arc<tokio::sync::Notify>,
     /// Where pull through cache rules fill from.
@@ -105,11 +109,18 @@ impl Ecr {
                 configured: false,
             }),
             default_registry: RwLock::new("000000000000".into()),
+            peers: RwLock::new(None),
+            peer_client: peers::PeerClient::default(),
             replication_wake: Arc::new(tokio::sync::Notify::new()),
             upstream: Arc::new(upstream::http::HttpUpstream::default()),
             upstream_checks: Default::default(),
             scanning,
         })
+    }
+
+    /// Names the Berth endpoints of other regions, for replication into them.
+    pub fn set_peers(&self, peers: Arc<dyn peers::Peers>) {
+        *self.peers.write().unwrap_or_else(|p| p.into_inner()) = Some(peers);
     }
 
     /// Replaces the upstream client of pull through cache rules (tests use a fake).

@@ -7,7 +7,8 @@
 //! in place: blobs are shared by content, so only records are written. The destination
 //! registry's policy must allow the source account `ecr:ReplicateImage` (and
 //! `ecr:CreateRepository` where the repository does not exist yet), as ECR requires. Berth
-//! serves one region per process: a destination in another region fails with a reason.
+//! serves one region per process: a destination in another region is pushed to the Berth
+//! endpoint serving it ([`crate::peers`]), or fails with a reason where none is named.
 //! Images that arrive by replication are not replicated again.
 
 use std::sync::Arc;
@@ -116,7 +117,8 @@ impl Ecr {
         Ok(!dests.is_empty())
     }
 
-    /// Replicates what is queued; answers whether anything is still waiting.
+    /// Replicates what is queued. What must wait (an index whose manifests are on their
+    /// way) is tried again on the job's next round: the answer is always "no more now".
     pub fn run_replication(&self) -> Result<bool> {
         let mut queued: Vec<Arc<ReplicationRec>> = self.db.read(|s| {
             s.replications
@@ -126,7 +128,6 @@ impl Ecr {
                 .collect()
         });
         queued.sort_by(|a, b| a.queued_at.total_cmp(&b.queued_at));
-        let mut waiting = false;
         for rec in queued {
             let outcome = self.replicate(&rec)?;
             let mut next = (*rec).clone();
@@ -142,7 +143,6 @@ impl Ecr {
                     next.failure = Some("the index's manifests were not replicated in time".into());
                 }
                 Outcome::NotYet => {
-                    waiting = true;
                     next.attempts += 1;
                 }
             }
@@ -161,16 +161,38 @@ impl Ecr {
                 }
             })?;
         }
-        Ok(waiting)
+        Ok(false)
+    }
+
+    /// Pushes the image to the Berth endpoint serving the destination's region.
+    fn replicate_to_peer(&self, rec: &ReplicationRec, image: &ImageRec) -> Outcome {
+        let peers = self.peers.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(peers) = peers.filter(|p| p.serves(&rec.region)) else {
+            return Outcome::Failed(format!(
+                "this Berth endpoint serves {}; no replication peer serves {} (berth --replication-peer)",
+                self.region, rec.region
+            ));
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Outcome::NotYet;
+        };
+        let pushed = runtime.block_on(async {
+            peers
+                .create_repository(&rec.region, &rec.registry, &rec.repo)
+                .await?;
+            let login = peers.login(&rec.region).await?;
+            self.peer_client
+                .push(self, &login, &rec.registry, image, &rec.tags)
+                .await
+        });
+        match pushed {
+            Ok(crate::peers::Pushed::Done) => Outcome::Complete,
+            Ok(crate::peers::Pushed::NotYet) => Outcome::NotYet,
+            Err(e) => Outcome::Failed(e),
+        }
     }
 
     fn replicate(&self, rec: &ReplicationRec) -> Result<Outcome> {
-        if rec.region != self.region {
-            return Ok(Outcome::Failed(format!(
-                "this Berth endpoint serves {} only; region {} is not served here",
-                self.region, rec.region
-            )));
-        }
         let source = self.db.read(|s| {
             s.images
                 .get(&crate::records::child_key(
@@ -185,6 +207,9 @@ impl Ecr {
                 "the image was deleted before it was replicated".into(),
             ));
         };
+        if rec.region != self.region {
+            return Ok(self.replicate_to_peer(rec, &image));
+        }
         let dest_exists = self
             .db
             .read(|s| content::repository(s, &rec.registry, &rec.repo))
