@@ -453,6 +453,14 @@ impl Ecr {
         for id in stale_uploads {
             self.blobs.remove_upload(&id)?;
         }
+        // What the registry holds on disk, after each collection, for the operator.
+        let blobs = self.db.read(|s| s.blobs.len());
+        match self.blobs.disk_usage() {
+            Ok(bytes) => {
+                tracing::info!(blobs, bytes, removed = removed.len(), "registry storage")
+            }
+            Err(e) => tracing::warn!(error = %e, "registry storage could not be measured"),
+        }
         Ok(removed.len())
     }
 }
