@@ -49,7 +49,8 @@ struct Common {
     /// Seconds a STOPPED task stays describable (ECS keeps them about an hour).
     #[arg(long, env = "BERTH_TASK_RETENTION", default_value_t = 3600.0)]
     task_retention: f64,
-    /// `host[:port]` ECR names in repository URIs and tokens (default: the listen address).
+    /// `host[:port]` ECR names in repository URIs and tokens (default: the listen address);
+    /// `https://host[:port]` when a TLS proxy in front of Berth serves the registry.
     #[arg(long, env = "BERTH_REGISTRY_HOST")]
     registry_host: Option<String>,
     /// JSON file of known vulnerabilities ECR image scans check packages against

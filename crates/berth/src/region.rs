@@ -55,7 +55,11 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     )
     .context("loading the ECR state")?;
     if let Some(host) = c.registry_host {
-        ecr.set_registry_host(host, false);
+        // `https://host[:port]`: a TLS proxy in front of Berth answers for the registry.
+        match host.strip_prefix("https://") {
+            Some(tls) => ecr.set_registry_host(tls.trim_end_matches('/'), true),
+            None => ecr.set_registry_host(host.strip_prefix("http://").unwrap_or(host), false),
+        }
     }
     ecr.set_default_registry(c.ecs_account);
     if !c.replication_peers.is_empty() {
