@@ -253,3 +253,35 @@ def test_docker_push_into_a_scan_on_push_repository_is_scanned(ecr, scan_server,
     assert out["imageScanStatus"]["status"] == "COMPLETE", out["imageScanStatus"]
     names = [f["name"] for f in out["imageScanFindings"]["findings"]]
     assert names == ["CVE-2023-5678", "CVE-2018-25032", "CVE-2099-0001"]
+
+
+def test_registry_scanning_rules_scan_matching_repositories_on_push(ecr):
+    prefix = unique("regscan")
+    assert ecr.get_registry_scanning_configuration()["scanningConfiguration"]["scanType"] == "BASIC"
+    with pytest.raises(ClientError) as e:
+        ecr.put_registry_scanning_configuration(scanType="ENHANCED", rules=[])
+    assert error_code(e) == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[{
+            "scanFrequency": "CONTINUOUS_SCAN",
+            "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}],
+        }])
+    assert error_code(e) == "InvalidParameterException"
+    ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[{
+        "scanFrequency": "SCAN_ON_PUSH",
+        "repositoryFilters": [{"filter": f"{prefix}-*", "filterType": "WILDCARD"}],
+    }])
+    try:
+        got = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
+        assert got["rules"][0]["repositoryFilters"][0]["filter"] == f"{prefix}-*"
+        covered, other = f"{prefix}-app", f"other-{prefix}"
+        for repo in (covered, other):
+            ecr.create_repository(repositoryName=repo)
+            push(ecr, repo, "v1", [layer({"app": "static", "etc/os-release": OS_RELEASE})])
+        out = wait_for_scan(ecr, covered, {"imageTag": "v1"})
+        assert out["imageScanStatus"]["status"] == "UNSUPPORTED_IMAGE"
+        with pytest.raises(ClientError) as e:
+            ecr.describe_image_scan_findings(repositoryName=other, imageId={"imageTag": "v1"})
+        assert error_code(e) == "ScanNotFoundException"
+    finally:
+        ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[])

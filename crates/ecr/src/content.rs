@@ -257,8 +257,11 @@ impl Ecr {
                         last_pulled_at: None,
                         scan: None,
                     };
-                    // scanOnPush: a new image is scanned (an index or artifact is not one).
-                    let scan_it = repo.scan_on_push
+                    // scanOnPush (the repository's, or a registry rule's): a new image is
+                    // scanned (an index or artifact is not one).
+                    let on_push =
+                        repo.scan_on_push || crate::ops::scans_on_push(tx.state, p.account, p.repo);
+                    let scan_it = on_push
                         && crate::scan::unscannable(
                             &rec.media_type,
                             rec.config_media_type.as_deref(),

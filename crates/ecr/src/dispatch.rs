@@ -88,6 +88,12 @@ impl Ecr {
             O::DescribeImageReplicationStatus => {
                 call(body, |r| self.describe_image_replication_status(c, r))
             }
+            O::PutRegistryScanningConfiguration => {
+                call(body, |r| self.put_registry_scanning_configuration(c, r))
+            }
+            O::GetRegistryScanningConfiguration => {
+                call(body, |r| self.get_registry_scanning_configuration(c, r))
+            }
             other => Err(EcrError::not_yet(other.name())),
         }
     }

@@ -7,6 +7,7 @@ mod layers;
 mod lifecycle;
 mod policies;
 mod pull_through;
+mod registry_scanning;
 mod replication;
 mod repositories;
 mod scans;
@@ -23,6 +24,7 @@ use crate::Ecr;
 pub(crate) use layers::DOWNLOAD_TOKEN_PARAM;
 pub use lifecycle::Sweep;
 pub(crate) use pull_through::upstream_base;
+pub(crate) use registry_scanning::scans_on_push;
 
 /// The registry (account) a request names with `registryId`: the caller's by default.
 /// Another account's registry is reached only where its policies let the caller in

@@ -99,7 +99,7 @@ impl Ecr {
         })
     }
 
-    fn change_registry(
+    pub(crate) fn change_registry(
         &self,
         ctx: &RequestContext,
         change: impl FnOnce(&mut RegistryRec) -> Result<()>,
