@@ -94,6 +94,18 @@ impl Ecr {
             O::GetRegistryScanningConfiguration => {
                 call(body, |r| self.get_registry_scanning_configuration(c, r))
             }
+            O::CreateRepositoryCreationTemplate => {
+                call(body, |r| self.create_repository_creation_template(c, r))
+            }
+            O::DescribeRepositoryCreationTemplates => {
+                call(body, |r| self.describe_repository_creation_templates(c, r))
+            }
+            O::UpdateRepositoryCreationTemplate => {
+                call(body, |r| self.update_repository_creation_template(c, r))
+            }
+            O::DeleteRepositoryCreationTemplate => {
+                call(body, |r| self.delete_repository_creation_template(c, r))
+            }
             other => Err(EcrError::not_yet(other.name())),
         }
     }

@@ -62,6 +62,10 @@ pub enum EcrError {
     #[error("{0}")]
     PullThroughCacheRuleAlreadyExists(String),
     #[error("{0}")]
+    TemplateNotFound(String),
+    #[error("{0}")]
+    TemplateAlreadyExists(String),
+    #[error("{0}")]
     AccessDenied(String),
     /// The body is not JSON, or a member has the wrong JSON type.
     #[error("{0}")]
@@ -106,6 +110,8 @@ impl EcrError {
             E::UnsupportedImageType(_) => "UnsupportedImageTypeException",
             E::PullThroughCacheRuleNotFound(_) => "PullThroughCacheRuleNotFoundException",
             E::PullThroughCacheRuleAlreadyExists(_) => "PullThroughCacheRuleAlreadyExistsException",
+            E::TemplateNotFound(_) => "TemplateNotFoundException",
+            E::TemplateAlreadyExists(_) => "TemplateAlreadyExistsException",
             E::AccessDenied(_) => "AccessDeniedException",
             E::Serialization(_) => "SerializationException",
             E::Server(_) | E::Busy => "ServerException",

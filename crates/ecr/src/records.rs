@@ -212,6 +212,9 @@ pub struct RegistryRec {
     /// Pull through cache rules, by repository prefix.
     #[serde(default)]
     pub pull_through: BTreeMap<String, PullThroughRule>,
+    /// Repository creation templates, by prefix.
+    #[serde(default)]
+    pub templates: BTreeMap<String, berth_ecr_model::shapes::RepositoryCreationTemplate>,
 }
 
 /// A pull through cache rule: repositories under `prefix` are filled from an upstream

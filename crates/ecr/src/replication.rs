@@ -13,12 +13,11 @@
 
 use std::sync::Arc;
 
-use berth_aws::RequestContext;
-use berth_ecr_model::shapes::{CreateRepositoryRequest, RepositoryFilterType};
+use berth_ecr_model::shapes::{RCTAppliedFor, RepositoryFilterType};
 use berth_iam_policy::{resource_grant, Grant, Principal, Request};
 
 use crate::content::{self, Push};
-use crate::error::{EcrError, Result};
+use crate::error::Result;
 use crate::records::{ImageRec, ReplicationRec};
 use crate::state::{State, Tx};
 use crate::Ecr;
@@ -247,14 +246,10 @@ impl Ecr {
             }
         }
         if !dest_exists {
-            let ctx = RequestContext::for_account(&rec.registry, &self.region);
-            let req = CreateRepositoryRequest {
-                repository_name: Some(rec.repo.clone()),
-                ..Default::default()
-            };
-            match self.create_repository(&ctx, req) {
-                Ok(_) | Err(EcrError::RepositoryAlreadyExists(_)) => {}
-                Err(e) => return Ok(Outcome::Failed(e.to_string())),
+            let created =
+                self.create_from_template(&rec.registry, &rec.repo, RCTAppliedFor::Replication);
+            if let Err(e) = created {
+                return Ok(Outcome::Failed(e.to_string()));
             }
         }
         // Blobs are shared by content: the destination repository only needs its links.

@@ -19,7 +19,7 @@ pub struct Sweep {
     pub expired: Vec<(String, String)>,
 }
 
-fn parse(text: &str) -> Result<berth_ecr_lifecycle::Policy> {
+pub(crate) fn parse(text: &str) -> Result<berth_ecr_lifecycle::Policy> {
     berth_ecr_lifecycle::parse(text).map_err(|e| {
         EcrError::invalid(format!(
             "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: {e}'"

@@ -12,6 +12,7 @@ mod replication;
 mod repositories;
 mod scans;
 mod tags;
+mod templates;
 
 use berth_aws::arn::Arn;
 use berth_aws::RequestContext;

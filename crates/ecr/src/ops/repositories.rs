@@ -23,7 +23,7 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
 }
 
 /// Exclusion filters go only with the `*_WITH_EXCLUSION` mutabilities, and those need one.
-fn check_mutability(
+pub(crate) fn check_mutability(
     mutability: &ImageTagMutability,
     filters: &[ImageTagMutabilityExclusionFilter],
 ) -> Result<()> {
@@ -83,6 +83,18 @@ impl Ecr {
         ctx: &RequestContext,
         req: CreateRepositoryRequest,
     ) -> Result<CreateRepositoryResponse> {
+        self.create_repository_with(ctx, req, None, None)
+    }
+
+    /// CreateRepository, with the repository and lifecycle policies a creation template
+    /// gives it, all in one write.
+    pub(crate) fn create_repository_with(
+        &self,
+        ctx: &RequestContext,
+        req: CreateRepositoryRequest,
+        policy: Option<String>,
+        lifecycle_policy: Option<String>,
+    ) -> Result<CreateRepositoryResponse> {
         let account = registry_of(ctx, req.registry_id.as_deref())?;
         if account != ctx.account {
             return Err(EcrError::AccessDenied(format!(
@@ -119,9 +131,9 @@ impl Ecr {
                 .unwrap_or(false),
             encryption,
             tags,
-            policy: None,
-            lifecycle_policy: None,
-            lifecycle_updated_at: None,
+            lifecycle_updated_at: lifecycle_policy.as_ref().map(|_| self.now()),
+            policy,
+            lifecycle_policy,
             lifecycle_preview: None,
         };
         self.db.write(|tx| {

@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use berth_aws::service::{BoxFuture, HttpRequest, HttpResponse, HttpSurface};
 
 pub use access::{Caller, REGISTRY_PARAM};
+use berth_ecr_model::shapes::RCTAppliedFor;
 use error::RegistryError;
 use route::Endpoint;
 
@@ -102,6 +103,13 @@ impl Registry {
                 caller.account.clone()
             }
         });
+        let pushes = matches!(
+            (&parts.method, &endpoint),
+            (&Method::POST, Endpoint::Uploads) | (&Method::PUT, Endpoint::Manifest(_))
+        );
+        if pushes && !anonymous && caller.account == account {
+            create_on_push(&self.ecr, &account, &name).await?;
+        }
         let ask = Ask {
             caller,
             account,
@@ -159,6 +167,25 @@ impl Registry {
         }?;
         Ok(with_api_version(resp))
     }
+}
+
+/// A push to a repository that does not exist creates it where a CREATE_ON_PUSH creation
+/// template covers its name.
+async fn create_on_push(ecr: &Arc<Ecr>, account: &str, name: &str) -> Result<(), RegistryError> {
+    let exists = ecr
+        .db
+        .read(|s| crate::content::repository(s, account, name))
+        .is_ok();
+    if exists {
+        return Ok(());
+    }
+    let (e, account, name) = (ecr.clone(), account.to_owned(), name.to_owned());
+    blocking(move || {
+        e.create_from_template(&account, &name, RCTAppliedFor::CreateOnPush)
+            .map(|_| ())
+            .map_err(|err| RegistryError::from_ecr(err, &name))
+    })
+    .await
 }
 
 fn not_allowed() -> RegistryError {

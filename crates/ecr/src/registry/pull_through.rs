@@ -7,14 +7,12 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use berth_aws::RequestContext;
-use berth_ecr_model::shapes::CreateRepositoryRequest;
+use berth_ecr_model::shapes::RCTAppliedFor;
 
 use super::error::RegistryError;
 use super::{blocking, Ask};
 use crate::blobs::Digest;
 use crate::content::Push;
-use crate::error::EcrError;
 use crate::manifest;
 use crate::ops::upstream_base;
 use crate::records::PullThroughRule;
@@ -163,19 +161,13 @@ async fn fetch(
     push(ecr, ask, top.bytes, top.media_type, tag, digest).await
 }
 
-/// Creates the cache repository on its first pull, as ECR does.
+/// Creates the cache repository on its first pull, as ECR does (by its creation template).
 async fn ensure_repository(ecr: &Arc<Ecr>, ask: &Ask) -> Result<(), RegistryError> {
     let (e, account, name) = (ecr.clone(), ask.account.clone(), ask.name.clone());
     blocking(move || {
-        let ctx = RequestContext::for_account(&account, e.region());
-        let req = CreateRepositoryRequest {
-            repository_name: Some(name.clone()),
-            ..Default::default()
-        };
-        match e.create_repository(&ctx, req) {
-            Ok(_) | Err(EcrError::RepositoryAlreadyExists(_)) => Ok(()),
-            Err(err) => Err(RegistryError::from_ecr(err, &name)),
-        }
+        e.create_from_template(&account, &name, RCTAppliedFor::PullThroughCache)
+            .map(|_| ())
+            .map_err(|err| RegistryError::from_ecr(err, &name))
     })
     .await
 }
@@ -299,6 +291,7 @@ mod tests {
     use crate::upstream::fake::FakeUpstream;
     use crate::upstream::Fetched;
     use berth_aws::clock::SystemClock;
+    use berth_aws::RequestContext;
 
     fn blob(text: &str) -> (String, Vec<u8>) {
         (
