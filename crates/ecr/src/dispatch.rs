@@ -106,6 +106,12 @@ impl Ecr {
             O::DeleteRepositoryCreationTemplate => {
                 call(body, |r| self.delete_repository_creation_template(c, r))
             }
+            O::GetAccountSetting => call(body, |r| self.get_account_setting(c, r)),
+            O::PutAccountSetting => call(body, |r| self.put_account_setting(c, r)),
+            O::ListImageReferrers => call(body, |r| self.list_image_referrers(c, r)),
+            O::BatchGetRepositoryScanningConfiguration => call(body, |r| {
+                self.batch_get_repository_scanning_configuration(c, r)
+            }),
             other => Err(EcrError::not_yet(other.name())),
         }
     }

@@ -212,6 +212,9 @@ pub struct RegistryRec {
     /// Pull through cache rules, by repository prefix.
     #[serde(default)]
     pub pull_through: BTreeMap<String, PullThroughRule>,
+    /// Account settings (PutAccountSetting), by name.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
     /// Repository creation templates, by prefix.
     #[serde(default)]
     pub templates: BTreeMap<String, berth_ecr_model::shapes::RepositoryCreationTemplate>,

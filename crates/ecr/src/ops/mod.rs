@@ -1,12 +1,14 @@
 //! The operations, one module per resource, and what they share: the registry a request
 //! names, repository views, ARNs, pages.
 
+mod account;
 mod auth;
 mod images;
 mod layers;
 mod lifecycle;
 mod policies;
 mod pull_through;
+mod referrers;
 mod registry_scanning;
 mod replication;
 mod repositories;
@@ -22,6 +24,7 @@ use crate::error::{EcrError, Result};
 use crate::records::RepositoryRec;
 use crate::Ecr;
 
+pub(crate) use account::BLOB_MOUNTING;
 pub(crate) use layers::DOWNLOAD_TOKEN_PARAM;
 pub use lifecycle::Sweep;
 pub(crate) use pull_through::upstream_base;

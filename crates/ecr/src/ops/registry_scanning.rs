@@ -119,4 +119,56 @@ impl Ecr {
             scanning_configuration: Some(config),
         })
     }
+
+    pub(crate) fn batch_get_repository_scanning_configuration(
+        &self,
+        ctx: &RequestContext,
+        req: BatchGetRepositoryScanningConfigurationRequest,
+    ) -> Result<BatchGetRepositoryScanningConfigurationResponse> {
+        let names = req.repository_names.clone().unwrap_or_default();
+        let state = self.db.snapshot();
+        let rules = configuration_of(&state, &ctx.account)
+            .rules
+            .unwrap_or_default();
+        let mut configs = Vec::new();
+        let mut failures = Vec::new();
+        for name in names {
+            let Ok(repo) = crate::content::repository(&state, &ctx.account, &name) else {
+                failures.push(RepositoryScanningConfigurationFailure {
+                    repository_name: Some(name.clone()),
+                    failure_code: Some(ScanningConfigurationFailureCode::RepositoryNotFound),
+                    failure_reason: Some(format!("The repository with name '{name}' does not exist in the registry with id '{}'", ctx.account)),
+                });
+                continue;
+            };
+            let applied: Vec<ScanningRepositoryFilter> = rules
+                .iter()
+                .filter(|r| r.scan_frequency == Some(ScanFrequency::ScanOnPush))
+                .flat_map(|r| r.repository_filters.iter().flatten())
+                .filter(|f| {
+                    wildcard(
+                        f.filter.as_deref().unwrap_or_default().as_bytes(),
+                        name.as_bytes(),
+                    )
+                })
+                .cloned()
+                .collect();
+            let on_push = repo.scan_on_push || !applied.is_empty();
+            configs.push(RepositoryScanningConfiguration {
+                repository_arn: Some(super::repository_arn(ctx, &repo.account, &repo.name)),
+                repository_name: Some(repo.name.clone()),
+                scan_on_push: Some(on_push),
+                scan_frequency: Some(if on_push {
+                    ScanFrequency::ScanOnPush
+                } else {
+                    ScanFrequency::Manual
+                }),
+                applied_scan_filters: Some(applied),
+            });
+        }
+        Ok(BatchGetRepositoryScanningConfigurationResponse {
+            scanning_configurations: Some(configs),
+            failures: Some(failures),
+        })
+    }
 }

@@ -215,7 +215,13 @@ async fn complete(
 
 pub async fn start(ecr: Arc<Ecr>, ask: &Ask, body: Body) -> Result<Response, RegistryError> {
     permit(&ecr, ask, "ecr:InitiateLayerUpload")?;
-    if let (Some(mount), Some(from)) = (ask.query.get("mount"), ask.query.get("from")) {
+    let mounting = ecr.account_setting(&ask.account, crate::ops::BLOB_MOUNTING) == "ENABLED";
+    let mount = ask
+        .query
+        .get("mount")
+        .zip(ask.query.get("from"))
+        .filter(|_| mounting);
+    if let Some((mount, from)) = mount {
         let from_ask = Ask {
             caller: ask.caller.clone(),
             account: ask.account.clone(),
