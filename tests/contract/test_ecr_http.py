@@ -4,6 +4,8 @@ manifests, tags, referrers and errors, with ECR's token as Basic `AWS:<password>
 import base64
 import json
 import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -748,3 +750,55 @@ def test_client_mistakes_are_4xx_oci_errors(reg, repo, method, path):
     assert 400 <= r.status_code < 500, (method, path, r.status_code, r.text)
     error_codes(r)
     assert r.headers["Content-Type"].startswith("application/json")
+
+
+def _slow(data: bytes, pause: float = 0.8):
+    """A chunked request body that stalls half-way, so two requests overlap."""
+    half = len(data) // 2
+    yield data[:half]
+    time.sleep(pause)
+    yield data[half:]
+
+
+def _concurrently(*calls):
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = []
+        for c in calls:
+            futures.append(pool.submit(c))
+            time.sleep(0.2)
+        return [f.result() for f in futures]
+
+
+def test_concurrent_chunks_at_the_same_offset_one_wins(reg, repo):
+    a, b = random_blob(3 * 1024 * 1024), random_blob(3 * 1024 * 1024)
+    loc = reg.start_upload(repo).headers["Location"]
+    rng = {"Content-Range": f"0-{len(a) - 1}"}
+    ra, rb = _concurrently(
+        lambda: reg.request("PATCH", loc, data=_slow(a), headers=rng),
+        lambda: reg.request("PATCH", loc, data=_slow(b), headers=rng),
+    )
+    assert sorted([ra.status_code, rb.status_code]) == [202, 416], (ra.text, rb.text)
+    winner = a if ra.status_code == 202 else b
+    assert reg.request("GET", loc).headers["Range"] == f"0-{len(winner) - 1}"
+    r = reg.request("PUT", loc, params={"digest": sha256(winner)})
+    assert r.status_code == 201, r.text
+    assert reg.blob(repo, sha256(winner)).content == winner
+
+
+def test_concurrent_appends_to_one_upload_never_interleave(reg, repo):
+    a, b = random_blob(3 * 1024 * 1024), random_blob(3 * 1024 * 1024)
+    loc = reg.start_upload(repo).headers["Location"]
+    ra, rb = _concurrently(
+        lambda: reg.request("PATCH", loc, data=_slow(a)),
+        lambda: reg.request("PATCH", loc, data=_slow(b)),
+    )
+    assert ra.status_code == 202 and rb.status_code == 202, (ra.text, rb.text)
+    ends = sorted([ra.headers["Range"], rb.headers["Range"]])
+    assert ends == [f"0-{len(a) - 1}", f"0-{len(a) + len(b) - 1}"], ends
+    whole = [a + b, b + a]
+    r = reg.request("PUT", loc, params={"digest": sha256(a + b)})
+    if r.status_code != 201:
+        assert_error(r, 400, "DIGEST_INVALID")
+        r = reg.request("PUT", loc, params={"digest": sha256(b + a)})
+    assert r.status_code == 201, "the upload holds one chunk after the other"
+    assert reg.blob(repo, r.headers["Docker-Content-Digest"]).content in whole

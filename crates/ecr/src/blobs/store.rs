@@ -6,11 +6,11 @@
 //! fully written, fsynced and verified upload file, then fsyncing the directory, so a blob
 //! file's bytes always match its name — also after a crash.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Condvar, Mutex};
 
 use super::digest::{Algorithm, Digest, Hasher};
 
@@ -44,8 +44,24 @@ struct Running {
 pub struct BlobStore {
     root: PathBuf,
     running: Mutex<HashMap<String, Running>>,
-    /// One writer per upload at a time: chunks of one upload never interleave.
-    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// The uploads being written or completed: one writer per upload at a time, so chunks
+    /// of one upload never interleave (a second waits for the first).
+    busy: Mutex<HashSet<String>>,
+    freed: Condvar,
+}
+
+/// The claim on an upload a writer holds; released when dropped.
+struct Claim<'a> {
+    store: &'a BlobStore,
+    id: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.store.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.remove(&self.id);
+        self.store.freed.notify_all();
+    }
 }
 
 impl BlobStore {
@@ -56,7 +72,8 @@ impl BlobStore {
         Ok(BlobStore {
             root: root.to_owned(),
             running: Mutex::new(HashMap::new()),
-            locks: Mutex::new(HashMap::new()),
+            busy: Mutex::new(HashSet::new()),
+            freed: Condvar::new(),
         })
     }
 
@@ -71,9 +88,17 @@ impl BlobStore {
         self.root.join("uploads").join(id)
     }
 
-    fn upload_lock(&self, id: &str) -> Arc<Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(id.to_owned()).or_default().clone()
+    /// Waits until no other writer holds upload `id`, and claims it.
+    fn claim(&self, id: &str) -> Claim<'_> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        while busy.contains(id) {
+            busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        busy.insert(id.to_owned());
+        Claim {
+            store: self,
+            id: id.to_owned(),
+        }
     }
 
     /// Makes the empty file of a new upload, durably.
@@ -93,9 +118,10 @@ impl BlobStore {
     }
 
     /// Opens an upload to append to, at `start` if given (it must be where the upload ends).
-    /// The appender holds the upload's lock until it is finished or dropped.
+    /// The appender holds the upload's claim until it is finished or dropped; another
+    /// writer of the upload waits for it here.
     pub fn append(&self, id: &str, start: Option<u64>) -> Result<Appender<'_>, UploadFault> {
-        let lock = self.upload_lock(id);
+        let claim = self.claim(id);
         let file = match OpenOptions::new().append(true).open(self.upload_path(id)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -120,15 +146,14 @@ impl BlobStore {
             running,
             start_len: have,
             written: 0,
-            _lock: lock,
+            _claim: claim,
         })
     }
 
     /// Verifies an upload against `claimed` and makes it the blob of that digest. On a
     /// mismatch the upload is left as it was.
     pub fn complete(&self, id: &str, claimed: &Digest) -> Result<Completed, UploadFault> {
-        let lock = self.upload_lock(id);
-        let _held = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _claim = self.claim(id);
         let path = self.upload_path(id);
         let size = self.upload_len(id)?;
         let running = self
@@ -209,10 +234,6 @@ impl BlobStore {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
-        self.locks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
     }
 
     /// The digests of every blob file, and the ids of every upload file (for the sweeper).
@@ -258,7 +279,7 @@ pub struct Appender<'a> {
     running: Option<Running>,
     start_len: u64,
     written: u64,
-    _lock: Arc<Mutex<()>>,
+    _claim: Claim<'a>,
 }
 
 impl Appender<'_> {
@@ -366,6 +387,27 @@ mod tests {
             .expect("digest")
             .same_algorithm_of(b"abc");
         assert_eq!(s.complete("u", &claim).expect("complete").digest, claim);
+    }
+
+    #[test]
+    fn a_second_writer_waits_for_the_first() {
+        let (_d, s) = store();
+        s.begin("u").expect("begin");
+        let mut first = s.append("u", Some(0)).expect("append");
+        first.write(b"aaaa").expect("write");
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| s.append("u", Some(0)).map(|a| a.finish()));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            assert!(!second.is_finished(), "the second writer waits");
+            assert_eq!(first.finish().expect("finish"), 4);
+            assert!(matches!(
+                second.join().expect("thread"),
+                Err(UploadFault::OutOfOrder { have: 4, start: 0 })
+            ));
+        });
+        let mut third = s.append("u", None).expect("append");
+        third.write(b"bb").expect("write");
+        assert_eq!(third.finish().expect("finish"), 6);
     }
 
     #[test]
