@@ -179,3 +179,32 @@ def make_repo(ecr, prefix: str = "ct") -> str:
     name = f"{prefix}/{unique('r')}"
     ecr.create_repository(repositoryName=name)
     return name
+
+
+def start_server(tmp_path, monkeypatch, env: dict, name: str = "ecr"):
+    """A private `berth dev` with extra environment (the ECR timing knobs)."""
+    from conftest import BerthServer  # the suite's own server wrapper
+
+    for k, v in env.items():
+        monkeypatch.setenv(k, str(v))
+    srv = BerthServer(f"{name}-{tmp_path.name}", tmp_path / "data", tmp_path)
+    srv.start()
+    return srv
+
+
+def blob_file(srv, digest: str):
+    """Where the server keeps a blob's bytes (data dir `ecr/blobs/<algorithm>/<hex>`)."""
+    alg, hexpart = digest.split(":", 1)
+    return srv.data_dir / "ecr" / "blobs" / alg / hexpart
+
+
+def wait_for(predicate, timeout: float = 20.0, step: float = 0.2):
+    """Polls until `predicate()` is truthy; answers its last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(step)
+        value = predicate()
+    return value

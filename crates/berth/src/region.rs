@@ -53,7 +53,8 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         clock.clone(),
         c.region,
     )
-    .context("loading the ECR state")?;
+    .context("loading the ECR state")?
+    .with_timings(berth_ecr::Timings::from_env().map_err(anyhow::Error::msg)?);
     if let Some(host) = c.registry_host {
         // `https://host[:port]`: a TLS proxy in front of Berth answers for the registry.
         match host.strip_prefix("https://") {

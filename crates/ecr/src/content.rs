@@ -17,8 +17,8 @@ use crate::Ecr;
 /// The largest manifest ECR takes.
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// How long a blob no manifest references is kept (a client pushes layers before the
-/// manifest that names them).
+/// How long a blob no manifest references is kept by default (a client pushes layers
+/// before the manifest that names them); see [`crate::Timings`].
 pub const GC_GRACE_SECS: f64 = 3600.0;
 
 /// The token key, made at first start.
@@ -382,6 +382,7 @@ impl Ecr {
     /// behind for longer than a day, and files the store has no record of. Answers how many
     /// blobs went.
     pub fn collect_garbage(&self) -> Result<usize> {
+        let grace = self.timings.gc_grace_secs;
         let now = self.now();
         let (files, upload_files) = self.blobs.list()?;
         let state = self.db.snapshot();
@@ -393,9 +394,7 @@ impl Ecr {
         let doomed: Vec<String> = state
             .blobs
             .values()
-            .filter(|b| {
-                now - b.stored_at > GC_GRACE_SECS && !referenced.contains(b.digest.as_str())
-            })
+            .filter(|b| now - b.stored_at > grace && !referenced.contains(b.digest.as_str()))
             .map(|b| b.digest.clone())
             .collect();
         let stale_uploads: Vec<String> = state

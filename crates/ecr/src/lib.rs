@@ -38,6 +38,7 @@ mod replication;
 pub mod scan;
 mod service;
 pub mod state;
+mod timings;
 pub mod token;
 pub mod upstream;
 
@@ -49,6 +50,7 @@ use berth_aws::clock::Clock;
 pub use error::{EcrError, Result};
 pub use ops::Sweep;
 pub use service::EcrService;
+pub use timings::Timings;
 
 /// The ECR service of one region (every account's registry).
 pub struct Ecr {
@@ -73,6 +75,8 @@ pub struct Ecr {
     /// restart every tag is checked again on its next pull).
     pub(crate) upstream_checks: std::sync::Mutex<std::collections::HashMap<String, f64>>,
     pub(crate) scanning: scan::Scanning,
+    /// How often the sweepers run and how long unreferenced blobs are kept.
+    pub(crate) timings: Timings,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +119,7 @@ impl Ecr {
             upstream: Arc::new(upstream::http::HttpUpstream::default()),
             upstream_checks: Default::default(),
             scanning,
+            timings: Timings::default(),
         })
     }
 
@@ -126,6 +131,12 @@ impl Ecr {
     /// Replaces the upstream client of pull through cache rules (tests use a fake).
     pub fn set_upstream(&mut self, upstream: Arc<dyn upstream::Upstream>) {
         self.upstream = upstream;
+    }
+
+    /// Runs the sweepers on `timings` instead of the defaults.
+    pub fn with_timings(mut self, timings: Timings) -> Self {
+        self.timings = timings;
+        self
     }
 
     /// Names the registry's address (`host[:port]`) in repository URIs and tokens, instead

@@ -60,7 +60,7 @@ impl Service for EcrService {
         vec![
             Job {
                 name: "registry garbage collector",
-                period: Duration::from_secs(600),
+                period: self.ecr.timings.gc,
                 wake: None,
                 settle: Duration::ZERO,
                 run: Arc::new(move || {
@@ -70,7 +70,7 @@ impl Service for EcrService {
             },
             Job {
                 name: "lifecycle policy sweeper",
-                period: Duration::from_secs(60),
+                period: self.ecr.timings.lifecycle_sweep,
                 wake: None,
                 settle: Duration::ZERO,
                 run: Arc::new(move || {
