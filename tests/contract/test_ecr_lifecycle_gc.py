@@ -15,9 +15,15 @@ from ecrutil import (
     assert_error,
     ecr_client,
     make_repo,
+    DOCKER_MANIFEST,
+    blob_file,
+    random_blob,
+    sha256,
     start_server,
     wait_for,
 )
+
+GRACE = 3.0
 
 @pytest.fixture
 def srv(tmp_path, monkeypatch):
@@ -34,6 +40,21 @@ def ecr(srv):
 @pytest.fixture
 def reg(srv, ecr):
     return Registry(srv.endpoint, ecr)
+
+
+@pytest.fixture
+def gc_srv(tmp_path, monkeypatch):
+    """Collects every half second, keeping unreferenced blobs GRACE seconds."""
+    s = start_server(tmp_path, monkeypatch, {
+        "BERTH_ECR_GC_SECS": "0.5", "BERTH_ECR_GC_GRACE_SECS": str(GRACE),
+    }, name="gc")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def gc_reg(gc_srv):
+    return Registry(gc_srv.endpoint, ecr_client(gc_srv.endpoint))
 
 
 def digests(ecr, repo):
@@ -87,3 +108,94 @@ def test_images_without_a_policy_are_kept(reg, ecr):
     time.sleep(2)
     assert set(digests(ecr, repo)) == pushed
 
+
+
+def test_unreferenced_blobs_are_collected_after_the_grace(gc_srv, gc_reg):
+    reg, ecr, srv = gc_reg, gc_reg.ecr, gc_srv
+    repo = make_repo(ecr, "ctgc")
+    shared = reg.push_blob(repo, random_blob(2048))
+    gone_digest, gone_body, gone_blobs = reg.push_image(repo, "gone")
+    cfg = reg.push_blob(repo, b'{"os":"linux","keep":1}')
+    kept_manifest = {
+        "schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "size": 23, "digest": cfg},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 2048, "digest": shared}],
+    }
+    assert reg.put_manifest(repo, "kept", json.dumps(kept_manifest).encode(),
+                            DOCKER_MANIFEST).status_code == 201
+    stray = reg.push_blob(repo, random_blob(100))
+    time.sleep(GRACE / 3)
+    # Within the grace nothing goes, referenced or not.
+    for d in [stray, *gone_blobs]:
+        assert reg.request("HEAD", f"{repo}/blobs/{d}").status_code == 200
+        assert blob_file(srv, d).exists()
+    ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageDigest": gone_digest}])
+    doomed = [stray, *gone_blobs]
+    assert wait_for(lambda: not any(blob_file(srv, d).exists() for d in doomed), timeout=GRACE + 15)
+    for d in doomed:
+        assert reg.request("HEAD", f"{repo}/blobs/{d}").status_code == 404
+    for d in [shared, cfg]:
+        assert reg.blob(repo, d).status_code == 200, "blobs of a kept image stay"
+        assert blob_file(srv, d).exists()
+    assert reg.manifest(repo, "kept").status_code == 200
+
+
+def test_an_upload_in_progress_survives_collection(gc_srv, gc_reg):
+    reg, ecr, srv = gc_reg, gc_reg.ecr, gc_srv
+    repo = make_repo(ecr, "ctgc")
+    data = random_blob(300_000)
+    loc = reg.start_upload(repo).headers["Location"]
+    r = reg.request("PATCH", loc, data=data[:100_000])
+    assert r.status_code == 202
+    # Several collections run while the upload sits half done, well past the grace.
+    time.sleep(GRACE + 2)
+    r = reg.request("GET", loc)
+    assert r.status_code == 204 and r.headers["Range"] == "0-99999"
+    r = reg.request("PATCH", loc, data=data[100_000:])
+    assert r.status_code == 202
+    r = reg.request("PUT", loc, params={"digest": sha256(data)})
+    assert r.status_code == 201, r.text
+    assert reg.blob(repo, sha256(data)).content == data
+
+
+def test_a_blob_uploaded_again_gets_a_new_grace(gc_srv, gc_reg):
+    reg, ecr, srv = gc_reg, gc_reg.ecr, gc_srv
+    repo = make_repo(ecr, "ctgc")
+    digest, body, blobs = reg.push_image(repo, "v1")
+    layer_bytes = {d: reg.blob(repo, d).content for d in blobs}
+    time.sleep(GRACE + 1)  # the blobs are old now, but referenced
+    ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])
+    # The client pushes the same image again: every blob anew, then (soon, within the
+    # grace) the manifest.
+    for d in blobs:
+        reg.push_blob(repo, layer_bytes[d], d)
+    time.sleep(GRACE / 2)
+    r = reg.put_manifest(repo, "v1", body, DOCKER_MANIFEST)
+    assert r.status_code == 201, r.text
+    time.sleep(GRACE + 1)
+    for d in blobs:
+        assert reg.blob(repo, d).content == layer_bytes[d]
+
+
+def test_pushes_while_the_collector_runs_lose_nothing(gc_srv, gc_reg):
+    # Each upload's file and each finished blob exist a moment before their records: a
+    # collection in between must not take them for strays.
+    from concurrent.futures import ThreadPoolExecutor
+
+    ecr = gc_reg.ecr
+    repo = make_repo(ecr, "ctgc")
+
+    def pusher(i):
+        reg = Registry(gc_srv.endpoint, ecr)
+        return [reg.push_image(repo, f"p{i}-{n}", layers=2) for n in range(6)]
+
+    with ThreadPoolExecutor(4) as pool:
+        pushed = [img for batch in pool.map(pusher, range(4)) for img in batch]
+    assert len(pushed) == 24
+    for digest, body, blobs in pushed:
+        assert gc_reg.manifest(repo, digest).content == body
+        for d in blobs:
+            assert blob_file(gc_srv, d).exists(), d
+            assert sha256(gc_reg.blob(repo, d).content) == d

@@ -298,12 +298,18 @@ impl Ecr {
             .write(|tx| Ok(delete_image_in(tx, account, repo, reference)))
     }
 
-    /// Records that `repo` may serve the blob (it was pushed or mounted into it).
-    pub fn link_blob(&self, account: &str, repo: &str, digest: &str, size: u64) -> Result<()> {
+    /// Records that `repo` may serve a blob the registry holds (a cross-repository mount).
+    /// Answers false if the blob is gone (collected since the caller looked).
+    pub fn link_blob(&self, account: &str, repo: &str, digest: &str, size: u64) -> Result<bool> {
         let now = self.now();
+        let _publishing = self.publishing.read().unwrap_or_else(|p| p.into_inner());
         self.db.write(|tx| {
             repository(tx.state, account, repo)?;
-            link_in(tx, account, repo, digest, size, now)
+            if !tx.state.blobs.contains_key(digest) {
+                return Ok(false);
+            }
+            link_in(tx, account, repo, digest, size, now)?;
+            Ok(true)
         })
     }
 
@@ -311,6 +317,8 @@ impl Ecr {
     pub fn begin_upload(&self, account: &str, repo: &str) -> Result<String> {
         self.db.read(|s| repository(s, account, repo))?;
         let id = uuid::Uuid::new_v4().to_string();
+        // The upload file exists before its record: the collector must not see it between.
+        let _publishing = self.publishing.read().unwrap_or_else(|p| p.into_inner());
         self.blobs.begin(&id)?;
         let now = self.now();
         let rec = UploadRec {
@@ -339,6 +347,8 @@ impl Ecr {
         up: &UploadRec,
         digest: &Digest,
     ) -> Result<Result<u64, UploadFault>> {
+        // The blob file exists before its record: the collector must not see it between.
+        let _publishing = self.publishing.read().unwrap_or_else(|p| p.into_inner());
         let done = match self.blobs.complete(&up.id, digest) {
             Ok(d) => d,
             Err(UploadFault::Io(e)) => return Err(e.into()),
@@ -383,6 +393,8 @@ impl Ecr {
     /// blobs went.
     pub fn collect_garbage(&self) -> Result<usize> {
         let grace = self.timings.gc_grace_secs;
+        // No upload is begun or completed while files are judged and removed.
+        let _publishing = self.publishing.write().unwrap_or_else(|p| p.into_inner());
         let now = self.now();
         let (files, upload_files) = self.blobs.list()?;
         let state = self.db.snapshot();
@@ -414,7 +426,13 @@ impl Ecr {
                     .collect();
                 let mut gone = Vec::new();
                 for d in &doomed {
-                    if still.contains(d) {
+                    // Referenced or stored again (a fresh upload of it) since the snapshot.
+                    let fresh = tx
+                        .state
+                        .blobs
+                        .get(d)
+                        .is_none_or(|b| now - b.stored_at <= grace);
+                    if still.contains(d) || fresh {
                         continue;
                     }
                     tx.delete::<BlobRec>(d);
@@ -475,7 +493,9 @@ pub(crate) fn link_in(
     size: u64,
     now: f64,
 ) -> Result<()> {
-    if !tx.state.blobs.contains_key(digest) {
+    // Linked again (uploaded or mounted anew): the grace period starts over, as the
+    // manifest naming it may follow.
+    if tx.state.blobs.get(digest).is_none_or(|b| b.stored_at < now) {
         tx.put(BlobRec {
             digest: digest.to_owned(),
             size,

@@ -77,6 +77,10 @@ pub struct Ecr {
     pub(crate) scanning: scan::Scanning,
     /// How often the sweepers run and how long unreferenced blobs are kept.
     pub(crate) timings: Timings,
+    /// Held (shared) while an upload file or blob file exists without its record yet, and
+    /// (exclusively) while the garbage collector removes files: it never takes a file
+    /// whose record is about to be committed.
+    pub(crate) publishing: RwLock<()>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +124,7 @@ impl Ecr {
             upstream_checks: Default::default(),
             scanning,
             timings: Timings::default(),
+            publishing: RwLock::new(()),
         })
     }
 

@@ -239,12 +239,14 @@ pub async fn start(ecr: Arc<Ecr>, ask: &Ask, body: Body) -> Result<Response, Reg
                 ask.name.clone(),
                 mount.clone(),
             );
-            blocking(move || {
+            let linked = blocking(move || {
                 e.link_blob(&account, &name, &digest, size)
                     .map_err(|err| RegistryError::from_ecr(err, &name))
             })
             .await?;
-            return Ok(created(ask, mount));
+            if linked {
+                return Ok(created(ask, mount));
+            }
         }
         // Not mountable: an ordinary upload session instead, as the spec has it.
     }
