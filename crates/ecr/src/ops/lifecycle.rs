@@ -247,28 +247,35 @@ impl Ecr {
             else {
                 continue;
             };
-            let doomed: Vec<String> = verdicts(&state, r, &policy, now)
-                .into_iter()
-                .filter(|v| v.action == Action::Expire)
-                .map(|v| v.digest)
-                .collect();
             let (account, name) = (r.account.clone(), r.name.clone());
             let expired = self.db.write(|tx| {
+                // Decided on the state the deletes change: an image pushed or a tag moved
+                // since the snapshot counts.
+                let Some(repo) = tx
+                    .state
+                    .repositories
+                    .get(&crate::records::repo_key(&account, &name))
+                    .cloned()
+                else {
+                    return Ok(Vec::new());
+                };
+                if repo.lifecycle_policy != r.lifecycle_policy {
+                    return Ok(Vec::new()); // changed meanwhile: the next sweep applies it
+                }
+                let doomed: Vec<String> = verdicts(tx.state, &repo, &policy, now)
+                    .into_iter()
+                    .filter(|v| v.action == Action::Expire)
+                    .map(|v| v.digest)
+                    .collect();
                 let mut gone = Vec::new();
                 for d in &doomed {
                     if delete_image_in(tx, &account, &name, d).is_ok() {
                         gone.push(d.clone());
                     }
                 }
-                if let Some(rec) = tx
-                    .state
-                    .repositories
-                    .get(&crate::records::repo_key(&account, &name))
-                {
-                    let mut rec = (**rec).clone();
-                    rec.lifecycle_updated_at = Some(now);
-                    tx.put(rec)?;
-                }
+                let mut rec = (*repo).clone();
+                rec.lifecycle_updated_at = Some(now);
+                tx.put(rec)?;
                 Ok(gone)
             })?;
             if !expired.is_empty() {
