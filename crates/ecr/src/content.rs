@@ -347,7 +347,13 @@ impl Ecr {
         up: &UploadRec,
         digest: &Digest,
     ) -> Result<Result<u64, UploadFault>> {
-        // The blob file exists before its record: the collector must not see it between.
+        match self.blobs.prepare(&up.id, digest.algorithm) {
+            Ok(()) => {}
+            Err(UploadFault::Io(e)) => return Err(e.into()),
+            Err(f) => return Ok(Err(f)),
+        }
+        // The blob file exists before its record: the collector must not see it between
+        // (prepared, the upload's bytes are not read again while the collector waits).
         let _publishing = self.publishing.read().unwrap_or_else(|p| p.into_inner());
         let done = match self.blobs.complete(&up.id, digest) {
             Ok(d) => d,
