@@ -122,8 +122,10 @@ impl RegistryError {
                 "MANIFEST_BLOB_UNKNOWN",
                 format!("blob unknown to registry: the manifest references {}", d.join(", ")),
             ),
+            // The spec's code for any reference a pushed manifest makes to what the
+            // registry lacks, blob or manifest (MANIFEST_UNKNOWN is a pull's 404).
             PushError::ManifestsUnknown(d) => bad(
-                "MANIFEST_UNKNOWN",
+                "MANIFEST_BLOB_UNKNOWN",
                 format!("the index references manifests this repository does not have: {}", d.join(", ")),
             ),
             PushError::DigestMismatch { claimed, actual } => RegistryError::digest_invalid(format!(
