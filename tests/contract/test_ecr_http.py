@@ -803,3 +803,22 @@ def test_concurrent_appends_to_one_upload_never_interleave(reg, repo):
         r = reg.request("PUT", loc, params={"digest": sha256(b + a)})
     assert r.status_code == 201, "the upload holds one chunk after the other"
     assert reg.blob(repo, r.headers["Docker-Content-Digest"]).content in whole
+
+
+def test_a_download_url_needs_no_other_credentials(reg, ecr, repo):
+    data = random_blob(70_000)
+    digest = reg.push_blob(repo, data)
+    url = ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=digest)["downloadUrl"]
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.content == data
+    r = requests.get(url, headers={"Range": "bytes=10-19"}, timeout=10)
+    assert r.status_code == 206 and r.content == data[10:20]
+    # The URL's token is the credential: spoiled, it is refused.
+    spoiled = url.replace("X-Berth-Token=", "X-Berth-Token=x")
+    r = requests.get(spoiled, timeout=10)
+    assert r.status_code in (401, 403)
+    error_codes(r)
+    # It is for blobs of that repository only, like any token of its account.
+    other = url.replace(f"/v2/{repo}/", f"/v2/{repo}-other/")
+    assert requests.get(other, timeout=10).status_code == 404
