@@ -361,7 +361,17 @@ impl Ecr {
             Err(f) => return Ok(Err(f)),
         };
         let now = self.now();
-        self.db.write(|tx| {
+        let linked = self.db.write(|tx| {
+            // Cancelled, or its repository deleted, while the bytes were checked: the blob
+            // is no blob of that repository (the collector takes the file).
+            let live = tx.state.uploads.contains_key(&up.id)
+                && tx
+                    .state
+                    .repositories
+                    .contains_key(&repo_key(&up.account, &up.repo));
+            if !live {
+                return Ok(false);
+            }
             tx.delete::<UploadRec>(&up.id);
             link_in(
                 tx,
@@ -370,8 +380,12 @@ impl Ecr {
                 &done.digest.to_string(),
                 done.size,
                 now,
-            )
+            )?;
+            Ok(true)
         })?;
+        if !linked {
+            return Ok(Err(UploadFault::Unknown(up.id.clone())));
+        }
         Ok(Ok(done.size))
     }
 
@@ -595,6 +609,42 @@ mod tests {
         assert!(!valid_tag(""));
         assert!(!valid_tag(&"a".repeat(129)));
         assert!(!valid_tag("a:b"));
+    }
+
+    #[test]
+    fn an_upload_completed_after_its_repository_went_links_nothing() {
+        use berth_aws::{clock::SystemClock, RequestContext};
+        use berth_ecr_model::Operation;
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(berth_store::MemStore::default());
+        let ecr = Ecr::open(store, dir.path(), Arc::new(SystemClock), "us-east-1").expect("open");
+        let ctx = RequestContext::for_account("000000000000", "us-east-1");
+        let create = br#"{"repositoryName":"web"}"#;
+        ecr.handle(&ctx, Operation::CreateRepository, create)
+            .expect("create");
+        let id = ecr.begin_upload("000000000000", "web").expect("begin");
+        let up = ecr.upload("000000000000", "web", &id).expect("upload");
+        let mut a = ecr.blobs.append(&id, Some(0)).expect("append");
+        a.write(b"layer").expect("write");
+        a.finish().expect("finish");
+        // The repository is deleted while the client's closing PUT is under way: its write
+        // is in, the upload file not removed yet.
+        ecr.db
+            .write(|tx| {
+                tx.delete::<UploadRec>(&id);
+                tx.delete::<RepositoryRec>(&repo_key("000000000000", "web"));
+                Ok(())
+            })
+            .expect("delete");
+        ecr.handle(&ctx, Operation::CreateRepository, create)
+            .expect("create again");
+        let digest = Digest::sha256_of(b"layer");
+        let done = ecr.complete_upload(&up, &digest).expect("no server error");
+        assert!(matches!(done, Err(UploadFault::Unknown(_))), "{done:?}");
+        assert_eq!(
+            ecr.repo_blob("000000000000", "web", &digest.to_string()),
+            None
+        );
     }
 
     #[test]
