@@ -11,12 +11,14 @@ import time
 import pytest
 
 from ecrutil import (
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
     Registry,
     assert_error,
+    blob_file,
     ecr_client,
     make_repo,
-    DOCKER_MANIFEST,
-    blob_file,
     random_blob,
     sha256,
     start_server,
@@ -24,6 +26,7 @@ from ecrutil import (
 )
 
 GRACE = 3.0
+
 
 @pytest.fixture
 def srv(tmp_path, monkeypatch):
@@ -100,6 +103,35 @@ def test_lifecycle_policy_expires_pushed_images(reg, ecr):
     newest = reg.push_image(repo, "prod-4")[0]
     wait_for(lambda: tagged["prod-2"] not in digests(ecr, repo))
     assert set(digests(ecr, repo)) == {untagged[2], tagged["prod-3"], newest, tagged["dev-1"]}
+
+
+def test_images_an_index_lists_are_not_expired(reg, ecr):
+    repo = make_repo(ecr, "ctlc")
+    lone = []
+    for _ in range(2):
+        lone.append(reg.push_image(repo, media_type=OCI_MANIFEST)[0])
+        time.sleep(0.05)
+    children = []
+    for _ in range(2):
+        children.append(reg.push_image(repo, media_type=OCI_MANIFEST)[:2])
+        time.sleep(0.05)
+    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": d, "size": len(b)} for d, b in children]}).encode()
+    assert reg.put_manifest(repo, "multi", index, OCI_INDEX).status_code == 201
+    time.sleep(0.05)
+    newest = reg.push_image(repo, media_type=OCI_MANIFEST)[0]
+    policy = {"rules": [{
+        "rulePriority": 1, "description": "one untagged",
+        "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 1},
+        "action": {"type": "expire"},
+    }]}
+    ecr.put_lifecycle_policy(repositoryName=repo, lifecyclePolicyText=json.dumps(policy))
+    assert wait_for(lambda: not set(lone) & set(digests(ecr, repo)))
+    left = digests(ecr, repo)
+    assert set(left) == {newest, sha256(index), *(d for d, _ in children)}
+    for d, body in children:
+        assert reg.manifest(repo, d).content == body, "the index's children stay"
+    assert reg.manifest(repo, "multi").content == index
 
 
 def test_images_without_a_policy_are_kept(reg, ecr):
