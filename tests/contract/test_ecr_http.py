@@ -822,3 +822,28 @@ def test_a_download_url_needs_no_other_credentials(reg, ecr, repo):
     # It is for blobs of that repository only, like any token of its account.
     other = url.replace(f"/v2/{repo}/", f"/v2/{repo}-other/")
     assert requests.get(other, timeout=10).status_code == 404
+
+
+def test_a_refused_body_ends_the_connection_cleanly(server, ecr, repo):
+    # A body the server never reads leaves the connection unusable: the answer says
+    # `Connection: close`, so a client opens a new one instead of failing on the old one.
+    reg = Registry(server.endpoint, ecr)
+    digest, body, _ = reg.push_image(repo, "v1")
+    missing = f"cthttp/{unique('nope')}"
+    mistakes = [
+        ("PUT", f"{missing}/manifests/v1", body),
+        ("POST", f"{missing}/blobs/uploads/?digest={sha256(body)}", body),
+        ("GET", f"{repo}/manifests/v1", b"{}" * 500),
+        ("DELETE", f"{repo}/blobs/{digest}", random_blob(500)),
+        ("POST", f"{repo}/referrers/{digest}", random_blob(500)),
+    ]
+    for method, path, data in mistakes:
+        for _ in range(10):
+            r = reg.request(method, path, data=data)
+            assert r.headers.get("Connection", "").lower() == "close", (method, path, r.headers)
+            assert r.status_code < 500
+            follow = reg.request("GET", f"{repo}/tags/list")
+            assert follow.status_code == 200
+    # Without a body the connection stays open for the next request.
+    r = reg.request("GET", f"{repo}/manifests/nosuch")
+    assert r.headers.get("Connection", "").lower() != "close"

@@ -20,7 +20,7 @@ mod uploads;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use berth_aws::service::{BoxFuture, HttpRequest, HttpResponse, HttpSurface};
 
@@ -46,13 +46,23 @@ impl HttpSurface for Registry {
         Box::pin(async move {
             let method = req.method().clone();
             let path = req.uri().path().to_owned();
-            match self.serve(req).await {
+            let has_body = declares_body(req.headers());
+            let mut resp = match self.serve(req).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::debug!(%method, %path, code = e.code, message = %e.message, "registry request refused");
                     e.into_response()
                 }
+            };
+            // A request body left unread (refused before it was read, or sent where none is
+            // taken) ends the connection; saying so keeps the client from reusing it.
+            let unread = !resp.status().is_success()
+                || matches!(method, Method::GET | Method::HEAD | Method::DELETE);
+            if has_body && unread {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
+            resp
         })
     }
 }
@@ -186,6 +196,15 @@ async fn create_on_push(ecr: &Arc<Ecr>, account: &str, name: &str) -> Result<(),
             .map_err(|err| RegistryError::from_ecr(err, &name))
     })
     .await
+}
+
+/// Whether a request carries a body (a non-zero `Content-Length`, or chunked).
+fn declares_body(headers: &HeaderMap) -> bool {
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    length.is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
 fn not_allowed() -> RegistryError {
