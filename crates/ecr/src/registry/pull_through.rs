@@ -199,12 +199,15 @@ async fn fetch_blobs(
                 ask.name.clone(),
                 blob.digest.clone(),
             );
-            blocking(move || {
+            let linked = blocking(move || {
                 e.link_blob(&account, &name, &d, size)
                     .map_err(|err| RegistryError::from_ecr(err, &name))
             })
             .await?;
-            continue;
+            if linked {
+                continue;
+            }
+            // Collected since it was looked up: fetched again below.
         }
         let body = ecr
             .upstream
