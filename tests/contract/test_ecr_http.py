@@ -226,12 +226,10 @@ def test_a_wrong_digest_is_refused_and_the_blob_never_appears(reg, repo):
 def test_malformed_digests_are_400(reg, repo, digest):
     loc = reg.start_upload(repo).headers["Location"]
     r = reg.request("PUT", loc, params={"digest": digest}, data=b"abc")
-    assert_error(r, 400, ("DIGEST_INVALID", "UNSUPPORTED"))
+    assert_error(r, 400, "DIGEST_INVALID")
     r = reg.request("POST", f"{repo}/blobs/uploads/", params={"digest": digest}, data=b"abc")
-    assert_error(r, 400, ("DIGEST_INVALID", "UNSUPPORTED"))
-    r = reg.blob(repo, digest)
-    assert 400 <= r.status_code < 500 and r.status_code != 401
-    assert error_codes(r)[0] in ("DIGEST_INVALID", "BLOB_UNKNOWN")
+    assert_error(r, 400, "DIGEST_INVALID")
+    assert_error(reg.blob(repo, digest), 400, "DIGEST_INVALID")
 
 
 def test_finishing_without_a_digest_is_refused(reg, repo):
