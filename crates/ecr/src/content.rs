@@ -613,11 +613,9 @@ mod tests {
 
     #[test]
     fn an_upload_completed_after_its_repository_went_links_nothing() {
-        use berth_aws::{clock::SystemClock, RequestContext};
+        use berth_aws::RequestContext;
         use berth_ecr_model::Operation;
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Arc::new(berth_store::MemStore::default());
-        let ecr = Ecr::open(store, dir.path(), Arc::new(SystemClock), "us-east-1").expect("open");
+        let (_dir, ecr) = crate::tests::ecr();
         let ctx = RequestContext::for_account("000000000000", "us-east-1");
         let create = br#"{"repositoryName":"web"}"#;
         ecr.handle(&ctx, Operation::CreateRepository, create)

@@ -207,3 +207,19 @@ impl Ecr {
         self.clock.now_millis() as f64 / 1000.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use berth_aws::clock::SystemClock;
+
+    /// An ECR over an in-memory store and a temporary blob directory (kept by the caller).
+    pub(crate) fn ecr() -> (tempfile::TempDir, super::Ecr) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(berth_store::MemStore::default());
+        let ecr =
+            super::Ecr::open(store, dir.path(), Arc::new(SystemClock), "us-east-1").expect("open");
+        (dir, ecr)
+    }
+}

@@ -13,6 +13,9 @@ use crate::records::{children_of, ImageRec, RepositoryRec};
 use crate::state::State;
 use crate::Ecr;
 
+/// How long a recorded pull time stands before a pull writes it again.
+pub(crate) const PULL_RECORD_SECS: f64 = 60.0;
+
 pub(crate) fn id_text(id: &ImageIdentifier) -> String {
     match (&id.image_digest, &id.image_tag) {
         (Some(d), Some(t)) => format!("{{imageDigest:'{d}', imageTag:'{t}'}}"),
@@ -266,13 +269,24 @@ impl Ecr {
     }
 
     /// Notes that images were pulled now (DescribeImages' lastRecordedPullTime).
+    /// Like ECR, which refreshes the time "at least once every 24 hours", a pull within
+    /// [`PULL_RECORD_SECS`] of the recorded one is not written again: a burst of pulls (a
+    /// HEAD and a GET each, from every agent starting a task) costs one write, not one each.
     pub(crate) fn record_pulls(&self, account: &str, repo: &str, digests: &[String]) -> Result<()> {
-        if digests.is_empty() {
+        let now = self.now();
+        let stale = |s: &State, d: &String| {
+            s.images
+                .get(&crate::records::child_key(account, repo, d))
+                .is_some_and(|i| i.last_pulled_at.is_none_or(|t| now - t >= PULL_RECORD_SECS))
+        };
+        if !self.db.read(|s| digests.iter().any(|d| stale(s, d))) {
             return Ok(());
         }
-        let now = self.now();
         self.db.write(|tx| {
             for d in digests {
+                if !stale(tx.state, d) {
+                    continue;
+                }
                 let key = crate::records::child_key(account, repo, d);
                 if let Some(i) = tx.state.images.get(&key) {
                     let mut i = (**i).clone();
@@ -400,5 +414,73 @@ pub(crate) fn push_error(e: PushError, account: &str, repo: &str) -> EcrError {
             Some(t) => format!("Image with digest '{digest}' and tag '{t}' already exists in the repository with name '{repo}' in registry with id '{account}'"),
             None => format!("Image with digest '{digest}' already exists in the repository with name '{repo}' in registry with id '{account}'"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use berth_aws::RequestContext;
+    use berth_ecr_model::Operation;
+
+    #[test]
+    fn a_burst_of_pulls_is_recorded_once() {
+        let (_dir, ecr) = crate::tests::ecr();
+        let ctx = RequestContext::for_account("000000000000", "us-east-1");
+        ecr.handle(
+            &ctx,
+            Operation::CreateRepository,
+            br#"{"repositoryName":"web"}"#,
+        )
+        .expect("create");
+        let blob = br#"{"os":"linux"}"#;
+        let digest = crate::blobs::Digest::sha256_of(blob).to_string();
+        let id = ecr.begin_upload("000000000000", "web").expect("begin");
+        let up = ecr.upload("000000000000", "web", &id).expect("upload");
+        let mut a = ecr.blobs.append(&id, Some(0)).expect("append");
+        a.write(blob).expect("write");
+        a.finish().expect("finish");
+        let d = crate::blobs::Digest::sha256_of(blob);
+        ecr.complete_upload(&up, &d)
+            .expect("complete")
+            .expect("done");
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{digest}","size":14}},"layers":[]}}"#
+        );
+        let image = ecr
+            .push_manifest(&crate::content::Push {
+                account: "000000000000",
+                repo: "web",
+                bytes: manifest.as_bytes(),
+                content_type: None,
+                tag: Some("v1"),
+                digest: None,
+                refuse_unchanged: false,
+                replicate: false,
+            })
+            .expect("push");
+        let pulled = |ecr: &crate::Ecr| {
+            ecr.db.read(|s| {
+                s.images
+                    .get(&crate::records::child_key(
+                        "000000000000",
+                        "web",
+                        &image.digest,
+                    ))
+                    .and_then(|i| i.last_pulled_at)
+            })
+        };
+        assert_eq!(pulled(&ecr), None);
+        let digests = [image.digest.clone()];
+        ecr.record_pulls("000000000000", "web", &digests)
+            .expect("record");
+        let first = pulled(&ecr).expect("recorded");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        ecr.record_pulls("000000000000", "web", &digests)
+            .expect("record");
+        assert_eq!(
+            pulled(&ecr),
+            Some(first),
+            "within a minute: not written again"
+        );
     }
 }
