@@ -231,3 +231,25 @@ def test_pushes_while_the_collector_runs_lose_nothing(gc_srv, gc_reg):
         for d in blobs:
             assert blob_file(gc_srv, d).exists(), d
             assert sha256(gc_reg.blob(repo, d).content) == d
+
+
+def test_an_image_deleted_and_pushed_again_finds_its_layers(gc_srv, gc_reg):
+    # The blobs are old (pushed long before the grace), the image is deleted, and a client
+    # pushes it again at once: its layers still answer HEAD, so it skips them and puts the
+    # manifest. The grace counts from the delete, not from the layers' first upload.
+    reg, ecr = gc_reg, gc_reg.ecr
+    repo = make_repo(ecr, "ctgc")
+    digest, body, blobs = reg.push_image(repo, "v1", layers=2)
+    time.sleep(GRACE + 1)
+    r = reg.request("DELETE", f"{repo}/manifests/{digest}")
+    assert r.status_code == 202
+    for d in blobs:
+        assert reg.request("HEAD", f"{repo}/blobs/{d}").status_code == 200
+    time.sleep(GRACE / 2)  # several collections run
+    r = reg.put_manifest(repo, "v1", body, DOCKER_MANIFEST)
+    assert r.status_code == 201, r.text
+    for d in blobs:
+        assert sha256(reg.blob(repo, d).content) == d
+    # Deleted again and left alone, they do go once the grace has passed.
+    ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])
+    assert wait_for(lambda: not any(blob_file(gc_srv, d).exists() for d in blobs), timeout=GRACE + 15)

@@ -294,8 +294,9 @@ impl Ecr {
         repo: &str,
         reference: &str,
     ) -> Result<Result<(String, Vec<String>), ImageRefused>> {
+        let now = self.now();
         self.db
-            .write(|tx| Ok(delete_image_in(tx, account, repo, reference)))
+            .write(|tx| delete_image_in(tx, account, repo, reference, now))
     }
 
     /// Records that `repo` may serve a blob the registry holds (a cross-repository mount).
@@ -544,20 +545,24 @@ pub enum ImageRefused {
     ReferencedByIndex(String),
 }
 
+/// Deletes an image (see [`Ecr::delete_image`]) in `tx`. The blobs of what it deletes start
+/// their grace period `now`: a client pushing the image again within it (its layers still
+/// answer HEAD, so it skips them) finds them there.
 pub(crate) fn delete_image_in(
     tx: &mut Tx<'_>,
     account: &str,
     repo: &str,
     reference: &str,
-) -> std::result::Result<(String, Vec<String>), ImageRefused> {
+    now: f64,
+) -> Result<std::result::Result<(String, Vec<String>), ImageRefused>> {
     let Some(image) = tx.state.resolve(account, repo, reference) else {
-        return Err(ImageRefused::NotFound);
+        return Ok(Err(ImageRefused::NotFound));
     };
     let tags = tx.state.tags_of(account, repo, &image.digest);
     let by_tag = !reference.contains(':');
     if by_tag && tags.len() > 1 {
         tx.delete::<TagRec>(&child_key(account, repo, reference));
-        return Ok((image.digest.clone(), vec![reference.to_owned()]));
+        return Ok(Ok((image.digest.clone(), vec![reference.to_owned()])));
     }
     let parents: Vec<String> = State::under(&tx.state.images, &children_of(account, repo))
         .filter(|(_, i)| i.children.contains(&image.digest))
@@ -566,23 +571,35 @@ pub(crate) fn delete_image_in(
     if let Some(parent) = parents.first() {
         if by_tag {
             tx.delete::<TagRec>(&child_key(account, repo, reference));
-            return Ok((image.digest.clone(), vec![reference.to_owned()]));
+            return Ok(Ok((image.digest.clone(), vec![reference.to_owned()])));
         }
-        return Err(ImageRefused::ReferencedByIndex(parent.clone()));
+        return Ok(Err(ImageRefused::ReferencedByIndex(parent.clone())));
     }
     for t in &tags {
         tx.delete::<TagRec>(&child_key(account, repo, t));
     }
     tx.delete::<ImageRec>(&child_key(account, repo, &image.digest));
+    let mut released: Vec<String> = image.blobs.clone();
     // An index takes its untagged children with it, unless another index lists them.
     for child in &image.children {
         let listed_elsewhere = State::under(&tx.state.images, &children_of(account, repo))
             .any(|(_, i)| i.children.contains(child));
         if !listed_elsewhere && tx.state.tags_of(account, repo, child).is_empty() {
-            tx.delete::<ImageRec>(&child_key(account, repo, child));
+            let key = child_key(account, repo, child);
+            if let Some(c) = tx.state.images.get(&key) {
+                released.extend(c.blobs.iter().cloned());
+            }
+            tx.delete::<ImageRec>(&key);
         }
     }
-    Ok((image.digest.clone(), tags))
+    for d in released {
+        if let Some(b) = tx.state.blobs.get(&d).filter(|b| b.stored_at < now) {
+            let mut b = (**b).clone();
+            b.stored_at = now;
+            tx.put(b)?;
+        }
+    }
+    Ok(Ok((image.digest.clone(), tags)))
 }
 
 #[cfg(test)]

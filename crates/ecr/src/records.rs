@@ -146,8 +146,9 @@ berth_commit::record!(State: RepoBlobRec, "ecr/repository-blob", repo_blobs, |r|
 pub struct BlobRec {
     pub digest: String,
     pub size: u64,
-    /// When it was stored: garbage collection leaves young blobs alone, so a blob pushed
-    /// for a manifest not yet put is never taken from under it.
+    /// When it was stored, linked again, or last let go by an image deleted: garbage
+    /// collection leaves young blobs alone, so a blob pushed for a manifest not yet put
+    /// (or pushed again soon after) is never taken from under it.
     pub stored_at: f64,
 }
 berth_commit::record!(State: BlobRec, "ecr/blob", blobs, |r| r.digest.clone());

@@ -269,7 +269,7 @@ impl Ecr {
                     .collect();
                 let mut gone = Vec::new();
                 for d in &doomed {
-                    if delete_image_in(tx, &account, &name, d).is_ok() {
+                    if delete_image_in(tx, &account, &name, d, now)?.is_ok() {
                         gone.push(d.clone());
                     }
                 }
