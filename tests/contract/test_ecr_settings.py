@@ -102,3 +102,38 @@ def test_repository_scanning_configurations_and_referrers(server):
     none = ecr.list_image_referrers(repositoryName=repo, subjectId={"imageDigest": subject},
                                     filter={"artifactTypes": ["application/vnd.example+json"]})["referrers"]
     assert none == []
+
+
+def test_pulls_by_an_excluded_principal_leave_the_pull_time_alone(server):
+    from test_ecr_replication import ecr_as
+
+    account = "333344445555"
+    ecr = ecr_as(server.endpoint, account)
+    me = f"arn:aws:iam::{account}:root"
+    repo = f"{unique('excl')}/app"
+    ecr.create_repository(repositoryName=repo)
+    headers = login_header(ecr)
+    config = put_blob(server.endpoint, headers, repo, b"{}")
+    image = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+             "layers": []}
+    ecr.put_image(repositoryName=repo, imageTag="v1", imageManifest=json.dumps(image))
+    assert ecr.register_pull_time_update_exclusion(principalArn=me)["principalArn"] == me
+    try:
+        with pytest.raises(ClientError) as e:
+            ecr.register_pull_time_update_exclusion(principalArn=me)
+        assert error_code(e) == "ExclusionAlreadyExistsException"
+        assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [me]
+        ecr.batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])
+        detail = ecr.describe_images(repositoryName=repo)["imageDetails"][0]
+        assert "lastRecordedPullTime" not in detail
+    finally:
+        ecr.deregister_pull_time_update_exclusion(principalArn=me)
+    ecr.batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])
+    assert "lastRecordedPullTime" in ecr.describe_images(repositoryName=repo)["imageDetails"][0]
+    with pytest.raises(ClientError) as e:
+        ecr.deregister_pull_time_update_exclusion(principalArn=me)
+    assert error_code(e) == "ExclusionNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ecr.register_pull_time_update_exclusion(principalArn="arn:aws:s3:::bucket")
+    assert error_code(e) == "InvalidParameterException"

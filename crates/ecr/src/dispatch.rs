@@ -112,6 +112,15 @@ impl Ecr {
             O::BatchGetRepositoryScanningConfiguration => call(body, |r| {
                 self.batch_get_repository_scanning_configuration(c, r)
             }),
+            O::RegisterPullTimeUpdateExclusion => {
+                call(body, |r| self.register_pull_time_update_exclusion(c, r))
+            }
+            O::DeregisterPullTimeUpdateExclusion => {
+                call(body, |r| self.deregister_pull_time_update_exclusion(c, r))
+            }
+            O::ListPullTimeUpdateExclusions => {
+                call(body, |r| self.list_pull_time_update_exclusions(c, r))
+            }
             other => Err(EcrError::not_yet(other.name())),
         }
     }

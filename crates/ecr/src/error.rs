@@ -64,6 +64,10 @@ pub enum EcrError {
     #[error("{0}")]
     TemplateNotFound(String),
     #[error("{0}")]
+    ExclusionNotFound(String),
+    #[error("{0}")]
+    ExclusionAlreadyExists(String),
+    #[error("{0}")]
     TemplateAlreadyExists(String),
     #[error("{0}")]
     AccessDenied(String),
@@ -111,6 +115,8 @@ impl EcrError {
             E::PullThroughCacheRuleNotFound(_) => "PullThroughCacheRuleNotFoundException",
             E::PullThroughCacheRuleAlreadyExists(_) => "PullThroughCacheRuleAlreadyExistsException",
             E::TemplateNotFound(_) => "TemplateNotFoundException",
+            E::ExclusionNotFound(_) => "ExclusionNotFoundException",
+            E::ExclusionAlreadyExists(_) => "ExclusionAlreadyExistsException",
             E::TemplateAlreadyExists(_) => "TemplateAlreadyExistsException",
             E::AccessDenied(_) => "AccessDeniedException",
             E::Serialization(_) => "SerializationException",

@@ -213,6 +213,10 @@ pub struct RegistryRec {
     /// Pull through cache rules, by repository prefix.
     #[serde(default)]
     pub pull_through: BTreeMap<String, PullThroughRule>,
+    /// Principals whose pulls leave lastRecordedPullTime as it is, with when each was
+    /// registered.
+    #[serde(default)]
+    pub pull_exclusions: BTreeMap<String, f64>,
     /// Account settings (PutAccountSetting), by name.
     #[serde(default)]
     pub settings: BTreeMap<String, String>,

@@ -261,7 +261,7 @@ impl Ecr {
                 Err(f) => failures.push(f),
             }
         }
-        self.record_pulls(&repo.account, &repo.name, &pulled)?;
+        self.record_pulls(&ctx.principal, &repo.account, &repo.name, &pulled)?;
         Ok(BatchGetImageResponse {
             images: Some(images),
             failures: Some(failures),
@@ -272,7 +272,16 @@ impl Ecr {
     /// Like ECR, which refreshes the time "at least once every 24 hours", a pull within
     /// [`PULL_RECORD_SECS`] of the recorded one is not written again: a burst of pulls (a
     /// HEAD and a GET each, from every agent starting a task) costs one write, not one each.
-    pub(crate) fn record_pulls(&self, account: &str, repo: &str, digests: &[String]) -> Result<()> {
+    pub(crate) fn record_pulls(
+        &self,
+        principal: &str,
+        account: &str,
+        repo: &str,
+        digests: &[String],
+    ) -> Result<()> {
+        if self.pull_excluded(account, principal) {
+            return Ok(());
+        }
         let now = self.now();
         let stale = |s: &State, d: &String| {
             s.images
@@ -471,11 +480,11 @@ mod tests {
         };
         assert_eq!(pulled(&ecr), None);
         let digests = [image.digest.clone()];
-        ecr.record_pulls("000000000000", "web", &digests)
+        ecr.record_pulls("", "000000000000", "web", &digests)
             .expect("record");
         let first = pulled(&ecr).expect("recorded");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        ecr.record_pulls("000000000000", "web", &digests)
+        ecr.record_pulls("", "000000000000", "web", &digests)
             .expect("record");
         assert_eq!(
             pulled(&ecr),

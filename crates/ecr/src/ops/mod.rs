@@ -7,6 +7,7 @@ mod images;
 mod layers;
 mod lifecycle;
 mod policies;
+mod pull_exclusions;
 mod pull_through;
 mod referrers;
 mod registry_scanning;

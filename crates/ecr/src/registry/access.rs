@@ -28,6 +28,17 @@ pub struct Caller {
     pub access_key_id: String,
 }
 
+impl Caller {
+    /// The caller's principal ARN (an account's keys act as its root; empty for nobody).
+    pub fn principal(&self) -> String {
+        if self.account.is_empty() {
+            String::new()
+        } else {
+            format!("arn:aws:iam::{}:root", self.account)
+        }
+    }
+}
+
 /// The 401 a request without good credentials gets.
 pub fn challenge(ecr: &Ecr, message: &str) -> RegistryError {
     RegistryError::unauthorized(ecr.registry_url(), message)

@@ -60,9 +60,10 @@ pub async fn get(
             ask.name.clone(),
             image.digest.clone(),
         );
+        let principal = ask.caller.principal();
         // A pull is recorded on the side: a failure to record it fails no pull.
         tokio::task::spawn_blocking(move || {
-            if let Err(err) = e.record_pulls(&account, &name, &[digest]) {
+            if let Err(err) = e.record_pulls(&principal, &account, &name, &[digest]) {
                 tracing::warn!(error = %err, "recording a pull failed");
             }
         });
