@@ -160,3 +160,58 @@ def test_images_replicate_to_the_berth_serving_another_region(tmp_path):
     finally:
         source.stop()
         peer.stop()
+
+
+def test_a_backfill_replicates_images_pushed_before_the_configuration(server):
+    src = ecr_client(server.endpoint)
+    dst = ecr_as(server.endpoint, DEST)
+    host = server.endpoint.removeprefix("http://")
+    prefix = unique("bf") + "/"
+    dst.put_registry_policy(policyText=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{SOURCE}:root"},
+            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+            "Resource": f"arn:aws:ecr:{REGION}:{DEST}:repository/{prefix}*",
+        }],
+    }))
+    name = f"{prefix}old"
+    digest = push(src, host, name)  # before any replication configuration
+    with pytest.raises(ClientError) as e:
+        src.start_replication_backfill(destination={"region": REGION, "registryId": DEST})
+    assert error_code(e) == "InvalidParameterException"
+    src.put_replication_configuration(replicationConfiguration={"rules": [{
+        "destinations": [{"region": REGION, "registryId": DEST}],
+        "repositoryFilters": [{"filter": prefix, "filterType": "PREFIX_MATCH"}],
+    }]})
+    try:
+        started = src.start_replication_backfill(destination={"region": REGION, "registryId": DEST})
+        backfill = started["replicationBackfillId"]
+        assert started["status"] == "IN_PROGRESS"
+        deadline = time.time() + 30
+        while True:
+            out = src.describe_replication_backfill_results(replicationBackfillId=backfill)
+            if out["status"] != "IN_PROGRESS":
+                break
+            assert time.time() < deadline, out
+            time.sleep(0.2)
+        assert out["status"] == "COMPLETE", out
+        assert out["progress"]["totalReplicationCount"] == 1
+        assert out["progress"]["completedReplicationCount"] == 1
+        assert [(r["repositoryName"], r["imageId"]["imageDigest"], r["status"]) for r in out["results"]] == [
+            (name, digest, "COMPLETE")
+        ]
+        images = dst.describe_images(repositoryName=name)["imageDetails"]
+        assert [(i["imageDigest"], i["imageTags"]) for i in images] == [(digest, ["v1"])]
+        listed = src.list_replication_backfills()["backfills"]
+        assert backfill in [b["replicationBackfillId"] for b in listed]
+        with pytest.raises(ClientError) as e:
+            src.stop_replication_backfill(replicationBackfillId=backfill)
+        assert error_code(e) == "ReplicationBackfillInvalidStatusException"
+        with pytest.raises(ClientError) as e:
+            src.describe_replication_backfill_results(replicationBackfillId="00000000-0000-0000-0000-000000000000")
+        assert error_code(e) == "ReplicationBackfillNotFoundException"
+    finally:
+        src.put_replication_configuration(replicationConfiguration={"rules": []})
+        docker("logout", host, check=False)

@@ -121,6 +121,12 @@ impl Ecr {
             O::ListPullTimeUpdateExclusions => {
                 call(body, |r| self.list_pull_time_update_exclusions(c, r))
             }
+            O::StartReplicationBackfill => call(body, |r| self.start_replication_backfill(c, r)),
+            O::StopReplicationBackfill => call(body, |r| self.stop_replication_backfill(c, r)),
+            O::ListReplicationBackfills => call(body, |r| self.list_replication_backfills(c, r)),
+            O::DescribeReplicationBackfillResults => {
+                call(body, |r| self.describe_replication_backfill_results(c, r))
+            }
             other => Err(EcrError::not_yet(other.name())),
         }
     }

@@ -66,6 +66,12 @@ pub enum EcrError {
     #[error("{0}")]
     ExclusionNotFound(String),
     #[error("{0}")]
+    ReplicationBackfillNotFound(String),
+    #[error("{0}")]
+    ReplicationBackfillInProgress(String),
+    #[error("{0}")]
+    ReplicationBackfillInvalidStatus(String),
+    #[error("{0}")]
     ExclusionAlreadyExists(String),
     #[error("{0}")]
     TemplateAlreadyExists(String),
@@ -116,6 +122,9 @@ impl EcrError {
             E::PullThroughCacheRuleAlreadyExists(_) => "PullThroughCacheRuleAlreadyExistsException",
             E::TemplateNotFound(_) => "TemplateNotFoundException",
             E::ExclusionNotFound(_) => "ExclusionNotFoundException",
+            E::ReplicationBackfillNotFound(_) => "ReplicationBackfillNotFoundException",
+            E::ReplicationBackfillInProgress(_) => "ReplicationBackfillInProgressException",
+            E::ReplicationBackfillInvalidStatus(_) => "ReplicationBackfillInvalidStatusException",
             E::ExclusionAlreadyExists(_) => "ExclusionAlreadyExistsException",
             E::TemplateAlreadyExists(_) => "TemplateAlreadyExistsException",
             E::AccessDenied(_) => "AccessDeniedException",

@@ -199,6 +199,25 @@ berth_commit::record!(State: ReplicationRec, "ecr/replication", replications, |r
     ReplicationRec::key_of(&r.account, &r.repo, &r.digest, &r.region, &r.registry)
 });
 
+/// A replication backfill: the images that existed when it started, queued for one
+/// destination.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackfillRec {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub registry: String,
+    /// IN_PROGRESS, COMPLETE or STOPPED.
+    pub status: String,
+    pub started_at: f64,
+    #[serde(default)]
+    pub ended_at: Option<f64>,
+    /// (repository, digest) of every image queued.
+    pub images: Vec<(String, String)>,
+}
+berth_commit::record!(State: BackfillRec, "ecr/backfill", backfills, |r| r.id.clone());
+
 /// A registry's own settings.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -71,6 +71,74 @@ fn destinations(state: &State, account: &str, region: &str, repo: &str) -> Vec<(
     out
 }
 
+/// Queues `image` for one destination (again, if it went there before), with `tags`
+/// added to those it carries.
+pub(crate) fn queue(
+    tx: &mut Tx<'_>,
+    image: &ImageRec,
+    tags: &[String],
+    region: &str,
+    registry: &str,
+    now: f64,
+) -> Result<()> {
+    let key = ReplicationRec::key_of(&image.account, &image.repo, &image.digest, region, registry);
+    let mut rec = match tx.state.replications.get(&key) {
+        Some(r) => (**r).clone(),
+        None => ReplicationRec {
+            account: image.account.clone(),
+            repo: image.repo.clone(),
+            digest: image.digest.clone(),
+            tags: Vec::new(),
+            region: region.to_owned(),
+            registry: registry.to_owned(),
+            status: IN_PROGRESS.into(),
+            failure: None,
+            queued_at: now,
+            attempts: 0,
+        },
+    };
+    for t in tags {
+        if !rec.tags.iter().any(|x| x == t) {
+            rec.tags.push(t.clone());
+            rec.status = IN_PROGRESS.into();
+            rec.failure = None;
+        }
+    }
+    tx.put(rec)
+}
+
+/// The destinations the registry configuration of `account` names, for any repository.
+pub(crate) fn configured(state: &State, account: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let rules = state
+        .registries
+        .get(account)
+        .and_then(|r| r.replication.clone())
+        .and_then(|c| c.rules)
+        .unwrap_or_default();
+    for d in rules.iter().flat_map(|r| r.destinations.iter().flatten()) {
+        let dest = (
+            d.region.clone().unwrap_or_default(),
+            d.registry_id.clone().unwrap_or_else(|| account.to_owned()),
+        );
+        if !out.contains(&dest) {
+            out.push(dest);
+        }
+    }
+    out
+}
+
+/// Whether the configuration of `account` sends `repo` to `dest`.
+pub(crate) fn sends(
+    state: &State,
+    account: &str,
+    region: &str,
+    repo: &str,
+    dest: &(String, String),
+) -> bool {
+    destinations(state, account, region, repo).contains(dest)
+}
+
 impl Ecr {
     /// Queues the replication of a pushed image (and its new tag) in the push's write.
     pub(crate) fn enqueue_replication(
@@ -81,37 +149,9 @@ impl Ecr {
         now: f64,
     ) -> Result<bool> {
         let dests = destinations(tx.state, &image.account, &self.region, &image.repo);
+        let tags: Vec<String> = tag.map(str::to_owned).into_iter().collect();
         for (region, registry) in &dests {
-            let key = ReplicationRec::key_of(
-                &image.account,
-                &image.repo,
-                &image.digest,
-                region,
-                registry,
-            );
-            let mut rec = match tx.state.replications.get(&key) {
-                Some(r) => (**r).clone(),
-                None => ReplicationRec {
-                    account: image.account.clone(),
-                    repo: image.repo.clone(),
-                    digest: image.digest.clone(),
-                    tags: Vec::new(),
-                    region: region.clone(),
-                    registry: registry.clone(),
-                    status: IN_PROGRESS.into(),
-                    failure: None,
-                    queued_at: now,
-                    attempts: 0,
-                },
-            };
-            if let Some(t) = tag {
-                if !rec.tags.iter().any(|x| x == t) {
-                    rec.tags.push(t.to_owned());
-                    rec.status = IN_PROGRESS.into();
-                    rec.failure = None;
-                }
-            }
-            tx.put(rec)?;
+            queue(tx, image, &tags, region, registry, now)?;
         }
         Ok(!dests.is_empty())
     }
@@ -160,6 +200,7 @@ impl Ecr {
                 }
             })?;
         }
+        self.settle_backfills()?;
         Ok(false)
     }
 

@@ -18,6 +18,7 @@ pub struct State {
     pub registries: Table<RegistryRec>,
     pub token_key: Table<TokenKeyRec>,
     pub replications: Table<ReplicationRec>,
+    pub backfills: Table<BackfillRec>,
 }
 
 impl berth_commit::Tables for State {
@@ -37,6 +38,7 @@ pub fn open(store: Arc<dyn berth_store::Store>) -> Result<Db> {
         l.load::<UploadRec>()?;
         l.load::<RegistryRec>()?;
         l.load::<ReplicationRec>()?;
+        l.load::<BackfillRec>()?;
         l.load::<TokenKeyRec>()
     })?)
 }

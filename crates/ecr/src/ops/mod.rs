@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+mod backfill;
 mod images;
 mod layers;
 mod lifecycle;
