@@ -40,6 +40,20 @@ def push(ecr, host, name, tag="v1") -> str:
     return ecr.describe_images(repositoryName=name)["imageDetails"][0]["imageDigest"]
 
 
+def allow_replication(dst, prefix):
+    """The destination registry lets the source account replicate into `prefix`."""
+    dst.put_registry_policy(policyText=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "ReplicationFromSource",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{SOURCE}:root"},
+            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+            "Resource": f"arn:aws:ecr:{REGION}:{DEST}:repository/{prefix}*",
+        }],
+    }))
+
+
 def wait_statuses(ecr, name, digest, count, timeout=30.0):
     deadline = time.time() + timeout
     while True:
@@ -57,16 +71,7 @@ def test_pushed_images_replicate_to_another_account_that_allows_it(server):
     dst = ecr_as(server.endpoint, DEST)
     host = server.endpoint.removeprefix("http://")
     prefix = unique("repl") + "/"
-    dst.put_registry_policy(policyText=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "ReplicationFromSource",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{SOURCE}:root"},
-            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
-            "Resource": f"arn:aws:ecr:{REGION}:{DEST}:repository/{prefix}*",
-        }],
-    }))
+    allow_replication(dst, prefix)
     src.put_replication_configuration(replicationConfiguration={"rules": [{
         "destinations": [{"region": REGION, "registryId": DEST}, {"region": "eu-west-1", "registryId": SOURCE}],
         "repositoryFilters": [{"filter": prefix, "filterType": "PREFIX_MATCH"}],
@@ -167,15 +172,7 @@ def test_a_backfill_replicates_images_pushed_before_the_configuration(server):
     dst = ecr_as(server.endpoint, DEST)
     host = server.endpoint.removeprefix("http://")
     prefix = unique("bf") + "/"
-    dst.put_registry_policy(policyText=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{SOURCE}:root"},
-            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
-            "Resource": f"arn:aws:ecr:{REGION}:{DEST}:repository/{prefix}*",
-        }],
-    }))
+    allow_replication(dst, prefix)
     name = f"{prefix}old"
     digest = push(src, host, name)  # before any replication configuration
     with pytest.raises(ClientError) as e:
