@@ -122,20 +122,7 @@ struct Endpoint {
 
 impl Endpoint {
     fn parse(url: &str, signer: Signer) -> Result<Self> {
-        let uri: Uri = url
-            .parse()
-            .with_context(|| format!("--endpoint {url:?} is not a URL"))?;
-        if uri.scheme_str() != Some("http") {
-            bail!("--endpoint {url:?}: only plain http:// endpoints are supported");
-        }
-        let Some(authority) = uri.authority() else {
-            bail!("--endpoint {url:?} has no host");
-        };
-        let authority = if authority.port().is_some() {
-            authority.as_str().to_string()
-        } else {
-            format!("{}:80", authority.host())
-        };
+        let authority = authority_of(url)?;
         Ok(Endpoint {
             host_header: HeaderValue::from_str(&authority)?,
             authority,
@@ -144,18 +131,41 @@ impl Endpoint {
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>> {
-        let stream = TcpStream::connect(&self.authority)
-            .await
-            .with_context(|| format!("connecting to {}", self.authority))?;
-        stream.set_nodelay(true)?;
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .context("HTTP/1.1 handshake")?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        connect(&self.authority).await
     }
+}
+
+/// The `host:port` of a plain-HTTP `--endpoint` URL (port 80 if it names none).
+pub(super) fn authority_of(url: &str) -> Result<String> {
+    let uri: Uri = url
+        .parse()
+        .with_context(|| format!("--endpoint {url:?} is not a URL"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("--endpoint {url:?}: only plain http:// endpoints are supported");
+    }
+    let Some(authority) = uri.authority() else {
+        bail!("--endpoint {url:?} has no host");
+    };
+    Ok(if authority.port().is_some() {
+        authority.as_str().to_string()
+    } else {
+        format!("{}:80", authority.host())
+    })
+}
+
+/// A new HTTP/1.1 connection to `authority`, its driver running on its own task.
+pub(super) async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(authority)
+        .await
+        .with_context(|| format!("connecting to {authority}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .context("HTTP/1.1 handshake")?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
 }
 
 /// A signature for one call, good for the second it was made in. Reusing it within that

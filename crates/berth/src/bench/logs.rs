@@ -135,7 +135,7 @@ fn rss_mib(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn parse_bytes(s: &str) -> Result<u64> {
+pub(super) fn parse_bytes(s: &str) -> Result<u64> {
     let (n, unit) = s.split_at(
         s.find(|c: char| !c.is_ascii_digit() && c != '.')
             .unwrap_or(s.len()),

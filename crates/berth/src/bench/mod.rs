@@ -5,6 +5,8 @@ mod api;
 mod logs;
 mod logs_latency;
 mod placement;
+mod registry;
+mod registry_client;
 mod services;
 
 use anyhow::Result;
@@ -30,6 +32,9 @@ enum BenchCommand {
     /// CloudWatch Logs: PutLogEvents ingest, FilterLogEvents over many events, memory while
     /// ingesting, against an endpoint (Berth, moto, …).
     Logs(logs::LogsBenchArgs),
+    /// An OCI registry (Berth's `/v2/`, CNCF distribution, …): monolithic and chunked blob
+    /// uploads, downloads, and concurrent pulls with the server's memory.
+    Registry(registry::RegistryBenchArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -39,5 +44,6 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Agent(args) => agent::run(args).await,
         BenchCommand::Services(args) => services::run(args).await,
         BenchCommand::Logs(args) => logs::run(args).await,
+        BenchCommand::Registry(args) => registry::run(args).await,
     }
 }
