@@ -4,6 +4,7 @@
 //! digest verified, fsynced and renamed into place, and its record committed.
 
 mod digest;
+mod direct;
 mod store;
 
 pub use digest::{Algorithm, Digest, Hasher};

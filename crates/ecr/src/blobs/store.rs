@@ -10,9 +10,12 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Condvar, Mutex};
+use std::thread::JoinHandle;
 
 use super::digest::{Algorithm, Digest, Hasher};
+use super::direct::{DirectWriter, ALIGN};
 
 /// Where an upload's bytes disagree with what the client claims.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,9 @@ pub struct Completed {
     pub size: u64,
 }
 
+/// Bytes appended between two background flushes of an upload file.
+const FLUSH_EVERY: u64 = 16 * 1024 * 1024;
+
 /// An upload's running sha256 while the process lives (after a restart it is computed
 /// again from the file).
 struct Running {
@@ -48,6 +54,9 @@ pub struct BlobStore {
     /// of one upload never interleave (a second waits for the first).
     busy: Mutex<HashSet<String>>,
     freed: Condvar,
+    /// Whether uploads are written directly where the filesystem can (off only in tests of
+    /// the buffered path).
+    direct_io: bool,
 }
 
 /// The claim on an upload a writer holds; released when dropped.
@@ -74,6 +83,7 @@ impl BlobStore {
             running: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashSet::new()),
             freed: Condvar::new(),
+            direct_io: true,
         })
     }
 
@@ -146,6 +156,10 @@ impl BlobStore {
             running,
             start_len: have,
             written: 0,
+            unflushed: 0,
+            flusher: None,
+            direct: None,
+            direct_tried: false,
             _claim: claim,
         })
     }
@@ -292,6 +306,12 @@ impl BlobStore {
 }
 
 /// Bytes being appended to an upload; durable once [`Appender::finish`] returns.
+///
+/// The bytes from the first block boundary on go to the disk directly ([`DirectWriter`]);
+/// the bytes before it and after the last whole block are appended through the page cache.
+/// Where the filesystem has no direct I/O, every [`FLUSH_EVERY`] buffered bytes a flusher
+/// thread starts writing what came so far to the disk while more arrives, so the
+/// `fdatasync` of `finish` waits for the last few MiB only, not the whole blob.
 pub struct Appender<'a> {
     store: &'a BlobStore,
     id: String,
@@ -299,12 +319,57 @@ pub struct Appender<'a> {
     running: Option<Running>,
     start_len: u64,
     written: u64,
+    /// Bytes written since the flusher was last asked to flush.
+    unflushed: u64,
+    flusher: Option<Flusher>,
+    direct: Option<DirectWriter>,
+    /// Whether direct writes were tried (they are not tried again after a refusal).
+    direct_tried: bool,
     _claim: Claim<'a>,
+}
+
+/// A thread that `fdatasync`s the upload file each time it is asked, until its sender goes.
+struct Flusher {
+    ask: SyncSender<()>,
+    thread: JoinHandle<io::Result<()>>,
+}
+
+impl Flusher {
+    fn start(file: &File) -> io::Result<Flusher> {
+        let file = file.try_clone()?;
+        // One request waits at most: asking while one waits adds nothing to it.
+        let (ask, asked) = sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("berth-blob-flush".into())
+            .spawn(move || {
+                while asked.recv().is_ok() {
+                    file.sync_data()?;
+                }
+                Ok(())
+            })?;
+        Ok(Flusher { ask, thread })
+    }
+
+    fn ask(&self) {
+        match self.ask.try_send(()) {
+            Ok(()) | Err(TrySendError::Full(())) => {}
+            // The thread stopped on an error; `stop` reports it.
+            Err(TrySendError::Disconnected(())) => {}
+        }
+    }
+
+    /// Waits for the flush under way, if any; its error is the upload's (a dup'd descriptor
+    /// shares the file's writeback error, which only one `fdatasync` is told of).
+    fn stop(self) -> io::Result<()> {
+        drop(self.ask);
+        self.thread
+            .join()
+            .map_err(|_| io::Error::other("the flusher thread panicked"))?
+    }
 }
 
 impl Appender<'_> {
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all(bytes)?;
         if let Some(r) = &mut self.running {
             r.hasher.update(bytes);
             r.len += bytes.len() as u64;
@@ -316,12 +381,60 @@ impl Appender<'_> {
                 len: bytes.len() as u64,
             });
         }
+        let mut rest = bytes;
+        if self.direct.is_none() && !self.direct_tried && self.store.direct_io {
+            // Buffered up to the first block boundary, then direct if the filesystem can.
+            let at = self.start_len + self.written;
+            let head = ((ALIGN - at % ALIGN) % ALIGN).min(rest.len() as u64) as usize;
+            self.buffered(&rest[..head])?;
+            rest = &rest[head..];
+            if rest.len() as u64 >= ALIGN {
+                self.direct_tried = true;
+                let path = self.store.upload_path(&self.id);
+                self.direct = DirectWriter::open(&path, at + head as u64)?;
+            }
+        }
+        match &mut self.direct {
+            Some(d) => {
+                d.write(rest)?;
+                self.written += rest.len() as u64;
+                Ok(())
+            }
+            None => self.buffered(rest),
+        }
+    }
+
+    /// Appends `bytes` through the page cache, asking the flusher to start every
+    /// [`FLUSH_EVERY`] bytes.
+    fn buffered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(bytes)?;
         self.written += bytes.len() as u64;
+        self.unflushed += bytes.len() as u64;
+        if self.unflushed >= FLUSH_EVERY {
+            self.unflushed = 0;
+            if self.flusher.is_none() {
+                self.flusher = Some(Flusher::start(&self.file)?);
+            }
+            if let Some(f) = &self.flusher {
+                f.ask();
+            }
+        }
         Ok(())
     }
 
     /// Makes what was written durable; answers the upload's length.
-    pub fn finish(self) -> io::Result<u64> {
+    pub fn finish(mut self) -> io::Result<u64> {
+        if let Some(d) = self.direct.take() {
+            let tail = d.finish()?;
+            // Appended at the file's end, where the direct writes stopped.
+            self.file.write_all(&tail)?;
+        }
+        if let Some(f) = self.flusher.take() {
+            f.stop()?;
+        }
         self.file.sync_data()?;
         let len = self.start_len + self.written;
         if let Some(r) = self.running {
@@ -336,7 +449,13 @@ impl Appender<'_> {
 
     /// Gives up what this appender wrote (a chunk that failed half-way): the upload is cut
     /// back to where it was.
-    pub fn abandon(self) -> io::Result<()> {
+    pub fn abandon(mut self) -> io::Result<()> {
+        // What is still staged is dropped; what was written is cut off below.
+        self.direct = None;
+        if let Some(f) = self.flusher.take() {
+            // Only the cut needs to reach the disk.
+            let _ = f.stop();
+        }
         self.file.set_len(self.start_len)?;
         self.file.sync_data()
     }
@@ -454,18 +573,98 @@ mod tests {
         ));
     }
 
+    /// Bytes that differ at every offset, so a byte written at the wrong place shows.
+    fn pattern(len: usize, seed: u64) -> Vec<u8> {
+        (0..len as u64)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 7) as u8)
+            .collect()
+    }
+
     #[test]
-    fn an_abandoned_chunk_leaves_the_upload_as_it_was() {
+    fn large_uneven_chunks_arrive_whole_and_in_order() {
+        let (_d, s) = store();
+        uneven_chunks(&s);
+    }
+
+    #[test]
+    fn without_direct_io_chunks_arrive_whole_too() {
+        // Where the filesystem refuses O_DIRECT every byte goes through the page cache.
+        let (_d, mut s) = store();
+        s.direct_io = false;
+        assert!(!uneven_chunks(&s));
+    }
+
+    /// Sends chunks of uneven sizes and checks the blob; answers whether the largest went
+    /// to the disk directly.
+    fn uneven_chunks(s: &BlobStore) -> bool {
+        let mut direct = false;
+        s.begin("big").expect("begin");
+        let mut all = Vec::new();
+        // Chunks (each a request) of sizes that start and end off block boundaries, each
+        // written in pieces as the registry hands them over.
+        for (n, len) in [10usize, 5_000_001, 3, 4096, 2 * FLUSH_EVERY as usize + 77]
+            .into_iter()
+            .enumerate()
+        {
+            let bytes = pattern(len, n as u64);
+            let mut a = s.append("big", Some(all.len() as u64)).expect("append");
+            for piece in bytes.chunks(1_000_003) {
+                a.write(piece).expect("write");
+            }
+            if len > FLUSH_EVERY as usize {
+                direct = a.direct.is_some();
+                assert!(
+                    a.direct.is_some() || a.flusher.is_some(),
+                    "a large chunk goes to the disk as it comes"
+                );
+            }
+            all.extend_from_slice(&bytes);
+            assert_eq!(a.finish().expect("finish"), all.len() as u64);
+            assert_eq!(s.upload_len("big").expect("len"), all.len() as u64);
+        }
+        let d = Digest::sha256_of(&all);
+        assert_eq!(
+            s.complete("big", &d).expect("complete").size,
+            all.len() as u64
+        );
+        assert!(
+            s.read(&d).expect("read") == all,
+            "the blob holds the bytes sent"
+        );
+        direct
+    }
+
+    #[test]
+    fn an_upload_hashed_again_from_its_file_matches() {
+        // No running hash (a restart): the digest is computed from what is on the disk.
         let (_d, s) = store();
         s.begin("u").expect("begin");
+        let bytes = pattern(3 * 1024 * 1024 + 5, 9);
         let mut a = s.append("u", None).expect("append");
-        a.write(b"keep").expect("write");
+        a.write(&bytes).expect("write");
         a.finish().expect("finish");
-        let mut a = s.append("u", None).expect("append");
-        a.write(b"drop").expect("write");
-        a.abandon().expect("abandon");
-        assert_eq!(s.upload_len("u").expect("len"), 4);
-        let d = Digest::sha256_of(b"keep");
-        assert_eq!(s.complete("u", &d).expect("complete").size, 4);
+        s.running.lock().expect("lock").clear();
+        let d = Digest::sha256_of(&bytes);
+        assert_eq!(
+            s.complete("u", &d).expect("complete").size,
+            bytes.len() as u64
+        );
+    }
+
+    #[test]
+    fn abandoned_chunks_leave_the_upload_as_it_was() {
+        for len in [4, FLUSH_EVERY as usize + 1] {
+            let (_d, s) = store();
+            s.begin("u").expect("begin");
+            let mut a = s.append("u", None).expect("append");
+            a.write(b"keep").expect("write");
+            a.finish().expect("finish");
+            let mut a = s.append("u", None).expect("append");
+            a.write(&pattern(len, 1)).expect("write");
+            a.abandon().expect("abandon");
+            assert_eq!(s.upload_len("u").expect("len"), 4);
+            let d = Digest::sha256_of(b"keep");
+            assert_eq!(s.complete("u", &d).expect("complete").size, 4);
+        }
     }
 }

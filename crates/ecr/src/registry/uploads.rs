@@ -22,6 +22,8 @@ use crate::Ecr;
 pub const MAX_BLOB_BYTES: u64 = 52_000 * 1024 * 1024;
 /// Bytes gathered before they are handed to the writer thread.
 const BATCH: usize = 1024 * 1024;
+/// Batches on their way to the writer thread.
+const IN_FLIGHT: usize = 4;
 
 fn location(ask: &Ask, id: &str) -> String {
     format!("/v2/{}/blobs/uploads/{id}", ask.name)
@@ -104,13 +106,13 @@ pub(super) async fn receive(
     start: Option<u64>,
     body: Body,
 ) -> Result<u64, RegistryError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT);
+    // Written batches come back to be filled again: fresh ones page-fault as they are filled.
+    let (spent_tx, spent) = std::sync::mpsc::channel::<Vec<u8>>();
     let (writer_ecr, wid) = (ecr.clone(), id.to_owned());
     let writer = tokio::task::spawn_blocking(move || -> Result<u64, UploadFault> {
         let mut a = writer_ecr.blobs.append(&wid, start)?;
-        let mut total = 0u64;
-        while let Some(chunk) = rx.blocking_recv() {
-            total += chunk.len() as u64;
+        while let Some(mut chunk) = rx.blocking_recv() {
             if chunk.is_empty() {
                 // The end marker: everything arrived.
                 return Ok(a.finish()?);
@@ -119,13 +121,15 @@ pub(super) async fn receive(
                 a.abandon()?;
                 return Err(e.into());
             }
+            chunk.clear();
+            let _ = spent_tx.send(chunk);
         }
-        let _ = total;
         a.abandon()?;
         Err(UploadFault::Io(std::io::ErrorKind::UnexpectedEof.into()))
     });
+    let fresh = || Vec::with_capacity(BATCH);
     let mut stream = body.into_data_stream();
-    let mut batch: Vec<u8> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<u8> = fresh();
     let mut received: u64 = 0;
     let mut failed: Option<RegistryError> = None;
     while let Some(frame) = stream.next().await {
@@ -151,7 +155,8 @@ pub(super) async fn receive(
         }
         batch.extend_from_slice(&bytes);
         if batch.len() >= BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            let next = spent.try_recv().unwrap_or_else(|_| fresh());
+            let full = std::mem::replace(&mut batch, next);
             if tx.send(full).await.is_err() {
                 break; // the writer stopped: its error says why
             }
