@@ -34,9 +34,15 @@ def error_code(excinfo) -> str:
 
 
 def docker(*args, input=None, check=True):
-    return subprocess.run(
-        ["docker", *args], input=input, capture_output=True, text=True, check=check, timeout=300
+    proc = subprocess.run(
+        ["docker", *args], input=input, capture_output=True, text=True, timeout=300
     )
+    if check and proc.returncode != 0:
+        # Docker's own words, not only its exit status.
+        raise AssertionError(
+            f"docker {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
 
 
 def test_repositories_are_created_described_and_deleted(ecr, server):

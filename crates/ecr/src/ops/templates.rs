@@ -113,7 +113,14 @@ impl Ecr {
             ..Default::default()
         };
         match self.create_repository_with(&ctx, req, t.repository_policy, t.lifecycle_policy) {
-            Ok(_) | Err(EcrError::RepositoryAlreadyExists(_)) => Ok(true),
+            Ok(_) => Ok(true),
+            Err(EcrError::RepositoryAlreadyExists(_)) => {
+                // A concurrent request (another layer of the same push) created it, perhaps
+                // not durably yet, and reads see only durable state: a write that changes
+                // nothing waits for it, so the caller's next read finds the repository.
+                self.db.write(|_| Ok(()))?;
+                Ok(true)
+            }
             Err(e) => Err(e),
         }
     }
