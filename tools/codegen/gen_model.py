@@ -66,6 +66,8 @@ SERVICES = {
                 plain_primitives=True),
     "logs": dict(data="logs/2014-03-28", crate="crates/logs-model", package="berth-logs-model"),
     "ecr": dict(data="ecr/2015-09-21", crate="crates/ecr-model", package="berth-ecr-model"),
+    "secretsmanager": dict(data="secretsmanager/2017-10-17", crate="crates/secretsmanager-model",
+                           package="berth-secretsmanager-model"),
 }
 
 RUST_KEYWORDS = {

@@ -30,6 +30,8 @@ enum Command {
     Bench(crate::bench::BenchArgs),
     /// CloudWatch Logs at a terminal: `berth logs tail GROUP [--follow]`, `berth logs task TASK`.
     Logs(crate::logs_cmd::LogsArgs),
+    /// The key ring that seals secret values at rest: `berth sealing-key rotate`.
+    SealingKey(crate::sealing_cmd::SealingKeyArgs),
 }
 
 #[derive(Args)]
@@ -73,6 +75,11 @@ struct Common {
         default_value = "test:test"
     )]
     replication_credential: String,
+    /// The key ring file sealing Secrets Manager values and SecureString parameters at rest
+    /// (default: sealing.keys in the data directory; created on first start). Keep it apart
+    /// from backups of the database to keep those unreadable.
+    #[arg(long, env = "BERTH_SEALING_KEY_FILE")]
+    sealing_key_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -174,6 +181,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Sim(args) => crate::sim::run(args).await?,
         Command::Bench(args) => crate::bench::run(args).await?,
         Command::Logs(args) => crate::logs_cmd::run(args).await?,
+        Command::SealingKey(args) => crate::sealing_cmd::run(args)?,
     }
     Ok(())
 }
@@ -191,6 +199,10 @@ fn open_region(
         task_retention_secs: c.task_retention,
         registry_host: c.registry_host.as_deref(),
         vulnerability_file: c.vulnerability_file.as_deref(),
+        sealing_key_file: &c
+            .sealing_key_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join(crate::sealing_cmd::DEFAULT_FILE)),
         replication_peers: &c
             .replication_peers
             .iter()

@@ -8,6 +8,7 @@ mod explain;
 mod logs_cmd;
 mod region;
 mod replication_peers;
+mod sealing_cmd;
 mod sim;
 
 use anyhow::Result;

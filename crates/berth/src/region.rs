@@ -10,6 +10,7 @@ use berth_aws::service::Service;
 use berth_ecr::{Ecr, EcrService};
 use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
 use berth_logs::{Logs, LogsService};
+use berth_secretsmanager::{SecretsManager, SecretsManagerService};
 
 /// What a region's services need to start.
 pub struct RegionConfig<'a> {
@@ -28,6 +29,8 @@ pub struct RegionConfig<'a> {
     pub replication_peers: &'a [(String, String)],
     /// The key and secret replication signs its calls to peers with.
     pub replication_credential: (&'a str, &'a str),
+    /// The key ring sealing secret values (created if missing).
+    pub sealing_key_file: &'a Path,
 }
 
 /// The store kind listing the accounts (other than the default) with ECS state.
@@ -71,6 +74,10 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     if let Some(file) = c.vulnerability_file {
         ecr.set_vulnerability_file(file)?;
     }
+    let ring = berth_sealing::KeyRing::load_or_create(c.sealing_key_file)
+        .context("loading the sealing key ring")?;
+    let secrets = SecretsManager::open(store.clone(), Arc::new(ring), clock.clone())
+        .context("loading the Secrets Manager state")?;
     let ecs = Ecs::open(
         store.clone(),
         clock.clone(),
@@ -119,6 +126,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             ecs_service,
             LogsService::new(Arc::new(logs)),
             EcrService::new(Arc::new(ecr)),
+            SecretsManagerService::new(Arc::new(secrets)),
         ],
     })
 }
