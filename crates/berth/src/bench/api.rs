@@ -1,10 +1,12 @@
-//! `berth bench api`: a closed-loop load generator for the ECS JSON API.
+//! `berth bench api`: a closed-loop load generator for the ECS JSON API (and Secrets
+//! Manager's GetSecretValue, on the same endpoint).
 //!
 //! Each of `--concurrency` workers owns one keep-alive HTTP/1.1 connection and sends
 //! SigV4-signed requests back to back, one operation at a time. After a setup step
 //! (cluster `bench`, task definition family `bench`) every operation gets an unrecorded
 //! warm-up, then a measured phase; the result is one JSON line per operation on stdout.
-//! It works against any server speaking the ECS API (Berth, moto, …).
+//! It works against any server speaking the ECS API (Berth, moto, …). `get-secret-value`
+//! reads secret `bench` (created in the setup) through the `secretsmanager` service.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use tokio::net::TcpStream;
 use berth_client::{now_seconds, Signer};
 
 const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113";
+const SECRETS_PREFIX: &str = "secretsmanager";
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// How many failed requests per operation are shown on stderr.
 const ERRORS_SHOWN: usize = 3;
@@ -71,6 +74,7 @@ pub enum Op {
     DescribeClusters,
     DescribeTaskDefinition,
     RegisterTaskDefinition,
+    GetSecretValue,
 }
 
 impl Op {
@@ -79,6 +83,15 @@ impl Op {
             Op::DescribeClusters => "DescribeClusters",
             Op::DescribeTaskDefinition => "DescribeTaskDefinition",
             Op::RegisterTaskDefinition => "RegisterTaskDefinition",
+            Op::GetSecretValue => "GetSecretValue",
+        }
+    }
+
+    /// The service it calls: (target prefix, signing name).
+    fn service(self) -> (&'static str, &'static str) {
+        match self {
+            Op::GetSecretValue => (SECRETS_PREFIX, "secretsmanager"),
+            _ => (TARGET_PREFIX, "ecs"),
         }
     }
 
@@ -87,6 +100,7 @@ impl Op {
             Op::DescribeClusters => r#"{"clusters":["bench"]}"#,
             Op::DescribeTaskDefinition => r#"{"taskDefinition":"bench"}"#,
             Op::RegisterTaskDefinition => REGISTER_BODY,
+            Op::GetSecretValue => r#"{"SecretId":"bench"}"#,
         }
     }
 }
@@ -98,15 +112,18 @@ const REGISTER_BODY: &str = r#"{"family":"bench","containerDefinitions":[{"name"
 struct Call {
     target: HeaderValue,
     target_str: String,
+    /// The signing name of the service called.
+    service: &'static str,
     body: Bytes,
 }
 
 impl Call {
-    fn new(op_name: &str, body: &'static str) -> Result<Self> {
-        let target_str = format!("{TARGET_PREFIX}.{op_name}");
+    fn of(service: (&str, &'static str), op_name: &str, body: &'static str) -> Result<Self> {
+        let target_str = format!("{}.{op_name}", service.0);
         Ok(Call {
             target: HeaderValue::from_str(&target_str)?,
             target_str,
+            service: service.1,
             body: Bytes::from_static(body.as_bytes()),
         })
     }
@@ -208,7 +225,8 @@ impl Worker {
             }
         }
         let host = self.endpoint.authority.as_str();
-        let headers = self.endpoint.signer.sign(
+        let headers = self.endpoint.signer.sign_for(
+            call.service,
             host,
             &[
                 ("host", host),
@@ -397,8 +415,14 @@ pub(super) fn round(x: f64, places: i32) -> f64 {
 
 /// Creates cluster `bench` and registers task definition family `bench` once, then checks
 /// that the reads being measured find them (a 200 that describes nothing would not count).
-async fn setup(endpoint: &Arc<Endpoint>) -> Result<()> {
+async fn setup(endpoint: &Arc<Endpoint>, ops: &[Op]) -> Result<()> {
     let mut worker = Worker::new(endpoint.clone());
+    if ops.contains(&Op::GetSecretValue) {
+        setup_secret(&mut worker).await?;
+    }
+    if ops.iter().all(|o| *o == Op::GetSecretValue) {
+        return Ok(());
+    }
     for (op, body) in [
         ("CreateCluster", CREATE_CLUSTER_BODY),
         ("RegisterTaskDefinition", REGISTER_BODY),
@@ -421,9 +445,38 @@ async fn setup(endpoint: &Arc<Endpoint>) -> Result<()> {
     Ok(())
 }
 
-/// Sends one request and returns its JSON answer.
+/// Creates secret `bench` (unless a run before did) and checks that GetSecretValue reads it.
+async fn setup_secret(worker: &mut Worker) -> Result<()> {
+    let service = Op::GetSecretValue.service();
+    let create = r#"{"Name":"bench","SecretString":"{\"user\":\"bench\",\"password\":\"0123456789abcdef0123456789abcdef\"}"}"#;
+    if let Err(e) = once_of(worker, service, "CreateSecret", create).await {
+        if !e.to_string().contains("ResourceExistsException") {
+            return Err(e);
+        }
+    }
+    let got = once_of(worker, service, "GetSecretValue", Op::GetSecretValue.body()).await?;
+    if got["SecretString"]
+        .as_str()
+        .is_none_or(|s| !s.contains("bench"))
+    {
+        bail!("GetSecretValue does not read secret bench: {got}");
+    }
+    Ok(())
+}
+
+/// Sends one ECS request and returns its JSON answer.
 async fn once(worker: &mut Worker, op: &str, body: &'static str) -> Result<serde_json::Value> {
-    let call = Call::new(op, body)?;
+    once_of(worker, (TARGET_PREFIX, "ecs"), op, body).await
+}
+
+/// Sends one request to `service` and returns its JSON answer.
+async fn once_of(
+    worker: &mut Worker,
+    service: (&str, &'static str),
+    op: &str,
+    body: &'static str,
+) -> Result<serde_json::Value> {
+    let call = Call::of(service, op, body)?;
     let request = worker.request(&call)?;
     let mut sender = worker.endpoint.connect().await?;
     sender.ready().await.context("connection not ready")?;
@@ -459,7 +512,7 @@ pub async fn run(args: ApiArgs) -> Result<()> {
     }
     let signer = Signer::new(&args.access_key, &args.secret_key, &args.region);
     let endpoint = Arc::new(Endpoint::parse(&args.endpoint, signer)?);
-    setup(&endpoint)
+    setup(&endpoint, &args.ops)
         .await
         .with_context(|| format!("setting up against {}", args.endpoint))?;
 
@@ -467,7 +520,7 @@ pub async fn run(args: ApiArgs) -> Result<()> {
         .map(|_| Worker::new(endpoint.clone()))
         .collect();
     for op in &args.ops {
-        let call = Arc::new(Call::new(op.name(), op.body())?);
+        let call = Arc::new(Call::of(op.service(), op.name(), op.body())?);
         let shown = Arc::new(AtomicUsize::new(0));
         if !warmup.is_zero() {
             let (w, _, _) =
