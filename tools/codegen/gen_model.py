@@ -68,6 +68,7 @@ SERVICES = {
     "ecr": dict(data="ecr/2015-09-21", crate="crates/ecr-model", package="berth-ecr-model"),
     "secretsmanager": dict(data="secretsmanager/2017-10-17", crate="crates/secretsmanager-model",
                            package="berth-secretsmanager-model"),
+    "ssm": dict(data="ssm/2014-11-06", crate="crates/ssm-model", package="berth-ssm-model"),
 }
 
 RUST_KEYWORDS = {

@@ -11,6 +11,7 @@ use berth_ecr::{Ecr, EcrService};
 use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
 use berth_logs::{Logs, LogsService};
 use berth_secretsmanager::{SecretsManager, SecretsManagerService};
+use berth_ssm::{Ssm, SsmService};
 
 /// What a region's services need to start.
 pub struct RegionConfig<'a> {
@@ -76,8 +77,11 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     }
     let ring = berth_sealing::KeyRing::load_or_create(c.sealing_key_file)
         .context("loading the sealing key ring")?;
-    let secrets = SecretsManager::open(store.clone(), Arc::new(ring), clock.clone())
+    let ring = Arc::new(ring);
+    let secrets = SecretsManager::open(store.clone(), ring.clone(), clock.clone())
         .context("loading the Secrets Manager state")?;
+    let ssm = Ssm::open(store.clone(), ring, clock.clone())
+        .context("loading the Parameter Store state")?;
     let ecs = Ecs::open(
         store.clone(),
         clock.clone(),
@@ -127,6 +131,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             LogsService::new(Arc::new(logs)),
             EcrService::new(Arc::new(ecr)),
             SecretsManagerService::new(Arc::new(secrets)),
+            SsmService::new(Arc::new(ssm)),
         ],
     })
 }
