@@ -140,6 +140,7 @@ impl Agent {
             bridge_metadata,
             task_metadata,
             logs,
+            secrets: Arc::new(crate::secrets::ApiSecrets::new(endpoint.clone())),
         });
         if shared.cfg.image_cleanup_secs > 0 {
             let shared = shared.clone();

@@ -64,6 +64,8 @@ pub struct Context<'a> {
     pub volumes: &'a HashMap<String, VolumeSource>,
     /// Environment read from environmentFiles, in order, as (name, value).
     pub file_environment: Vec<(String, String)>,
+    /// The container's `secrets`, read, as (name, value).
+    pub secret_environment: Vec<(String, String)>,
     pub launch_type: &'a str,
     pub region: &'a str,
 }
@@ -107,6 +109,9 @@ pub fn environment(c: &ContainerDefinition, ctx: &Context<'_>) -> Vec<String> {
         for (k, v) in pairs(&ov.environment) {
             set(k, v, &mut env);
         }
+    }
+    for (k, v) in ctx.secret_environment.iter().cloned() {
+        set(k, v, &mut env);
     }
     if let Some(base) = &ctx.metadata_base {
         let uri = format!("{base}/v4/{}", ctx.token);

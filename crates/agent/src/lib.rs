@@ -29,6 +29,7 @@ pub mod runner;
 #[cfg(test)]
 mod runner_tests;
 pub mod runtime;
+pub mod secrets;
 mod shared;
 pub mod state_file;
 #[cfg(test)]

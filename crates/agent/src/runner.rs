@@ -493,6 +493,20 @@ impl Runner {
         Ok(out)
     }
 
+    /// The container's `secrets`, read from Secrets Manager or Parameter Store.
+    async fn secret_environment(
+        &self,
+        def: &ContainerDefinition,
+    ) -> Result<Vec<(String, String)>, String> {
+        let mut out = Vec::new();
+        for s in def.secrets.iter().flatten() {
+            let name = s.name.clone().unwrap_or_default();
+            let r = crate::secrets::parse(s.value_from.as_deref().unwrap_or_default())?;
+            out.push((name, self.shared.secrets.value(&r).await?));
+        }
+        Ok(out)
+    }
+
     async fn start_container(&mut self, name: &str) {
         let Some(idx) = self.slots.iter().position(|s| s.name() == name) else {
             return;
@@ -510,6 +524,15 @@ impl Runner {
                 Ok(e) => e,
                 Err(e) => {
                     self.slots[idx].reason = Some(format!("CannotCreateContainerError: {e}"));
+                    return;
+                }
+            };
+            let secret_env = match self.secret_environment(&def).await {
+                Ok(e) => e,
+                Err(e) => {
+                    self.slots[idx].reason = Some(format!(
+                        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: {e}"
+                    ));
                     return;
                 }
             };
@@ -532,6 +555,7 @@ impl Runner {
                 docker_names: &names,
                 volumes: &volumes,
                 file_environment: env_files,
+                secret_environment: secret_env,
                 launch_type: &launch_type,
                 region: &self.shared.cfg.region,
             };

@@ -22,6 +22,9 @@ use crate::runner::{self, Assignment, Desired};
 use crate::runtime::fake::FakeRuntime;
 use crate::shared::Shared;
 
+/// A secret the fake secret store holds (a JSON object with key `password`).
+const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf";
+
 fn shared(fake: Arc<FakeRuntime>) -> (Arc<Shared>, mpsc::UnboundedReceiver<Report>) {
     shared_with(fake, Arc::new(FakeSink::new()), &std::env::temp_dir())
 }
@@ -62,6 +65,10 @@ fn shared_with(
         bridge_metadata: Some("http://172.17.0.1:51679".into()),
         task_metadata: None,
         logs,
+        secrets: Arc::new(crate::secrets::fake::FakeSecrets::with(&[
+            (SECRET_ARN, r#"{"password":"pw-from-asm"}"#),
+            ("/app/token", "tok-from-ssm"),
+        ])),
     };
     (Arc::new(shared), reports)
 }
@@ -236,4 +243,47 @@ async fn a_stop_request_stops_dependents_first() {
         stopped[0].contains("-web-") && stopped[1].contains("-db-"),
         "{stopped:?}"
     );
+}
+
+#[tokio::test]
+async fn secrets_become_environment_variables() {
+    let fake = Arc::new(FakeRuntime::new());
+    fake.add_image("img");
+    let (shared, mut reports) = shared(fake.clone());
+    let (_tx, rx) = watch::channel(Desired::Running);
+    let a = assignment(json!([{"name": "app", "image": "img", "secrets": [
+        {"name": "DB_PASSWORD", "valueFrom": format!("{SECRET_ARN}:password::")},
+        {"name": "TOKEN", "valueFrom": "/app/token"},
+    ]}]));
+    tokio::spawn(runner::run(shared, a, rx));
+    until_status(&mut reports, "RUNNING").await;
+    let name = fake.started()[0].clone();
+    let env = fake.body(&name).and_then(|b| b.env).unwrap_or_default();
+    assert!(
+        env.contains(&"DB_PASSWORD=pw-from-asm".to_owned()),
+        "{env:?}"
+    );
+    assert!(env.contains(&"TOKEN=tok-from-ssm".to_owned()), "{env:?}");
+}
+
+#[tokio::test]
+async fn a_missing_secret_stops_the_task_as_ecs_words_it() {
+    let fake = Arc::new(FakeRuntime::new());
+    fake.add_image("img");
+    let (shared, mut reports) = shared(fake.clone());
+    let (_tx, rx) = watch::channel(Desired::Running);
+    let a = assignment(json!([{"name": "app", "image": "img", "secrets": [
+        {"name": "X", "valueFrom": "/app/missing"},
+    ]}]));
+    tokio::spawn(runner::run(shared, a, rx));
+    let all = until_stopped(&mut reports).await;
+    let reason = all.last().expect("stopped")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        reason.starts_with("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: invalid parameters: /app/missing"),
+        "{reason}"
+    );
+    assert!(fake.started().is_empty());
 }

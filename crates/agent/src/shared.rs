@@ -24,6 +24,8 @@ pub struct Shared {
     pub task_metadata: Option<String>,
     /// Where awslogs containers' output goes.
     pub logs: Shipping,
+    /// Where containers' `secrets` are read from.
+    pub secrets: Arc<dyn crate::secrets::SecretValues>,
 }
 
 impl Shared {

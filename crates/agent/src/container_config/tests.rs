@@ -76,6 +76,8 @@ fn build(network: Network) -> ContainerCreateBody {
         docker_names: &names,
         volumes: &volumes,
         file_environment: vec![("A".into(), "file".into()), ("F".into(), "file".into())],
+        // A secret outranks the definition and the overrides.
+        secret_environment: vec![("B".into(), "secret".into()), ("S".into(), "secret".into())],
         launch_type: "EC2",
         region: "us-east-1",
     };
@@ -94,7 +96,8 @@ fn overrides_and_environment_follow_ecs_precedence() {
     let env = body.env.unwrap_or_default();
     for want in [
         "A=def",
-        "B=override",
+        "B=secret",
+        "S=secret",
         "C=new",
         "F=file",
         "ECS_CONTAINER_METADATA_URI_V4=http://172.17.0.1:51679/v4/tok",

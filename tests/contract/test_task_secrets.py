@@ -1,0 +1,50 @@
+"""A container definition's `secrets` on the real Docker Engine: values from Secrets Manager
+(with a JSON key) and from a SecureString parameter reach the container's environment; a
+missing one stops the task as ECS words it."""
+
+from __future__ import annotations
+
+from ctutil import unique
+from test_ecr_registry import ecr_client
+from test_ecr_tasks import container_output, dev, push_fresh_image, wait_task  # noqa: F401
+from test_secretsmanager import sm_client
+from test_ssm import ssm_client
+
+
+def register(ecs, family: str, image: str, secrets: list[dict]) -> None:
+    ecs.register_task_definition(family=family, containerDefinitions=[{
+        "name": "app", "image": image, "essential": True, "memory": 64,
+        "command": ["sh", "-c", "echo DB=$DB_PASSWORD TOKEN=$TOKEN; exec sleep 600"],
+        "secrets": secrets,
+    }])
+
+
+def test_secrets_reach_the_container_and_missing_ones_stop_the_task(dev):  # noqa: F811
+    ecs = dev.client()
+    _, uri, _ = push_fresh_image(ecr_client(dev.endpoint), dev.endpoint.removeprefix("http://"))
+    image = f"{uri}:v1"
+    arn = sm_client(dev.endpoint).create_secret(
+        Name=unique("db"), SecretString='{"user":"app","password":"pw-123"}')["ARN"]
+    param = f"/{unique('app')}/token"
+    ssm_client(dev.endpoint).put_parameter(Name=param, Value="tok-456", Type="SecureString")
+
+    family = unique("sec")
+    register(ecs, family, image, [
+        {"name": "DB_PASSWORD", "valueFrom": f"{arn}:password::"},
+        {"name": "TOKEN", "valueFrom": param},
+    ])
+    task_arn = ecs.run_task(cluster="default", taskDefinition=family)["tasks"][0]["taskArn"]
+    task = wait_task(ecs, "default", task_arn, {"RUNNING", "STOPPED"})
+    assert task["lastStatus"] == "RUNNING", task.get("stoppedReason") or task
+    assert container_output(task).strip() == "DB=pw-123 TOKEN=tok-456"
+    ecs.stop_task(cluster="default", task=task_arn)
+
+    missing = unique("sec")
+    register(ecs, missing, image, [{"name": "TOKEN", "valueFrom": f"/{unique('none')}/x"}])
+    task_arn = ecs.run_task(cluster="default", taskDefinition=missing)["tasks"][0]["taskArn"]
+    task = wait_task(ecs, "default", task_arn, {"STOPPED"})
+    reason = task["containers"][0].get("reason", "")
+    assert reason.startswith(
+        "ResourceInitializationError: unable to pull secrets or registry auth: "
+        "execution resource retrieval failed: unable to retrieve secrets from ssm"), reason
+    assert task["stopCode"] == "TaskFailedToStart", task
