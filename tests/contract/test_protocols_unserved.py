@@ -1,4 +1,5 @@
-"""Protocols no served service speaks yet (AWS Query, Smithy RPC v2 CBOR), and registry paths
+"""AWS Query requests for a service not served here (CloudWatch's `monitoring` yet), Smithy
+RPC v2 CBOR (no served service speaks it yet), and registry paths
 get a 4xx error in the protocol the client spoke, whatever the body: never a 5xx, and the
 server keeps serving."""
 
@@ -32,11 +33,11 @@ CBOR = {"Content-Type": "application/cbor", "Accept": "application/cbor", "smith
 
 @pytest.mark.parametrize(
     "body",
-    [b"Action=GetCallerIdentity&Version=2011-06-15", b"%%%&&==", b"Action", os.urandom(64)],
+    [b"Action=ListMetrics&Version=2010-08-01", b"%%%&&==", b"Action", os.urandom(64)],
     ids=["well-formed", "bad-escapes", "no-value", "random-bytes"],
 )
 def test_query_requests_get_an_xml_4xx(server, endpoint, body):
-    status, headers, data = send(endpoint, body, FORM, "sts")
+    status, headers, data = send(endpoint, body, FORM, "monitoring")
     assert 400 <= status < 500, (status, data[:300])
     assert headers.get("content-type", "").startswith("text/xml"), headers
     assert b"<ErrorResponse>" in data and b"<Type>Sender</Type>" in data, data[:300]

@@ -69,6 +69,7 @@ SERVICES = {
     "secretsmanager": dict(data="secretsmanager/2017-10-17", crate="crates/secretsmanager-model",
                            package="berth-secretsmanager-model"),
     "ssm": dict(data="ssm/2014-11-06", crate="crates/ssm-model", package="berth-ssm-model"),
+    "sts": dict(data="sts/2011-06-15", crate="crates/sts-model", package="berth-sts-model"),
 }
 
 RUST_KEYWORDS = {

@@ -12,6 +12,7 @@ use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
 use berth_logs::{Logs, LogsService};
 use berth_secretsmanager::{SecretsManager, SecretsManagerService};
 use berth_ssm::{Ssm, SsmService};
+use berth_sts::{Sts, StsService};
 
 /// What a region's services need to start.
 pub struct RegionConfig<'a> {
@@ -132,6 +133,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             EcrService::new(Arc::new(ecr)),
             SecretsManagerService::new(Arc::new(secrets)),
             SsmService::new(Arc::new(ssm)),
+            StsService::new(Arc::new(Sts::new())),
         ],
     })
 }

@@ -180,7 +180,13 @@ async fn answer(
         body: &body,
     };
     let caller = app.keys.authenticate(&req, request_id).map_err(fail)?;
-    let routed = routed.map_err(fail)?;
+    let (routed, call_body) = if wire == Wire::Query {
+        app.table
+            .route_query(&caller.signing_name, &body)
+            .map_err(|e| (e, None))?
+    } else {
+        (routed.map_err(fail)?, body.to_vec())
+    };
     let info = routed.service.info();
     // A signature is only good for the service its credential scope names.
     if caller.signing_name != info.signing_name {
@@ -197,8 +203,9 @@ async fn answer(
         ctx: caller.ctx,
         prefix: routed.prefix,
         op: routed.op,
-        body: body.to_vec(),
+        body: call_body,
     };
+    let op = call.op.clone();
     // The span goes with the call; a guard held across `.await` would chain spans of
     // unrelated requests together.
     let span = tracing::info_span!("call", service = info.name, op = %call.op);
@@ -214,8 +221,30 @@ async fn answer(
         Exec::Hot => hot(app, &service, call, span).await,
         Exec::Async => service.clone().call_async(call).await,
     };
+    let out = match out {
+        // A Query client gets the answer's document as XML.
+        Ok(bytes) if wire == Wire::Query => to_query(&service, &op, &bytes, request_id),
+        other => other,
+    };
     out.map(|bytes| (bytes, service.clone()))
         .map_err(|e| (e, Some(service)))
+}
+
+/// An answer's JSON as the AWS Query response of `op`.
+fn to_query(
+    service: &Arc<dyn Service>,
+    op: &str,
+    json: &[u8],
+    request_id: &str,
+) -> Result<Vec<u8>, AwsError> {
+    let schema = service
+        .schema()
+        .ok_or_else(|| AwsError::server("the service has no schema for AWS Query"))?;
+    let doc: serde_json::Value = serde_json::from_slice(json)
+        .map_err(|e| AwsError::server(format!("the service answered invalid JSON: {e}")))?;
+    Ok(berth_aws::protocol::query::render_response(
+        schema, op, &doc, request_id,
+    ))
 }
 
 /// A hot call: on this worker if the writer is free, else on the blocking pool; either way

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
+use berth_aws::protocol::{query, Protocol};
 use berth_aws::service::{Exec, Service};
 use berth_aws::AwsError;
 
@@ -34,19 +35,26 @@ pub struct Routed {
 pub struct ServiceTable {
     services: Vec<Arc<dyn Service>>,
     by_prefix: HashMap<&'static str, usize>,
+    /// Services that speak AWS Query, by signing name.
+    by_signing_name: HashMap<&'static str, usize>,
 }
 
 impl ServiceTable {
     pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
         let mut by_prefix = HashMap::new();
+        let mut by_signing_name = HashMap::new();
         for (i, s) in services.iter().enumerate() {
             for p in s.info().target_prefixes {
                 by_prefix.insert(*p, i);
+            }
+            if s.info().protocol == Protocol::Query {
+                by_signing_name.insert(s.info().signing_name, i);
             }
         }
         ServiceTable {
             services,
             by_prefix,
+            by_signing_name,
         }
     }
 
@@ -101,10 +109,13 @@ impl ServiceTable {
             Wire::Cbor => Err(AwsError::unknown_operation(&format!(
                 "{path}: no service on this endpoint speaks rpc-v2-cbor yet"
             ))),
+            // Routed once the body is read and the caller authenticated
+            // ([`ServiceTable::route_query`]): the service is the credential scope's, the
+            // operation the body's `Action`.
             Wire::Query => Err(AwsError::new(
                 400,
                 "InvalidAction",
-                "No service on this endpoint speaks the AWS Query protocol yet.",
+                "An AWS Query request is routed by its credential scope.",
             )),
             Wire::Registry => Err(AwsError::new(
                 404,
@@ -112,6 +123,51 @@ impl ServiceTable {
                 "The image registry is not served on this endpoint yet.",
             )),
         }
+    }
+}
+
+impl ServiceTable {
+    /// Routes an AWS Query request signed for `signing_name`: its service, and the operation
+    /// and input document its form body names (the body the service is handed is that
+    /// document's JSON).
+    pub fn route_query(
+        &self,
+        signing_name: &str,
+        body: &[u8],
+    ) -> Result<(Routed, Vec<u8>), AwsError> {
+        let service = self
+            .by_signing_name
+            .get(signing_name)
+            .and_then(|i| self.services.get(*i))
+            .ok_or_else(|| {
+                AwsError::new(
+                    400,
+                    "InvalidAction",
+                    format!("No service on this endpoint answers AWS Query requests for '{signing_name}'."),
+                )
+            })?;
+        let schema = service
+            .schema()
+            .ok_or_else(|| AwsError::server("the service has no schema for AWS Query"))?;
+        let (action, doc) = query::parse_request(body, schema)?;
+        let exec = service.exec("", &action).ok_or_else(|| {
+            AwsError::new(
+                400,
+                "InvalidAction",
+                format!("The action {action} is not valid for this web service."),
+            )
+        })?;
+        let json = serde_json::to_vec(&doc)
+            .map_err(|e| AwsError::server(format!("encoding the request document: {e}")))?;
+        Ok((
+            Routed {
+                service: service.clone(),
+                prefix: String::new(),
+                op: action,
+                exec,
+            },
+            json,
+        ))
     }
 }
 

@@ -1,0 +1,43 @@
+//! GetCallerIdentity.
+
+use berth_aws::RequestContext;
+use berth_sts_model::shapes::*;
+
+use crate::error::Result;
+use crate::Sts;
+
+impl Sts {
+    pub(crate) fn get_caller_identity(
+        &self,
+        ctx: &RequestContext,
+        _req: GetCallerIdentityRequest,
+    ) -> Result<GetCallerIdentityResponse> {
+        // An account's root answers with the account id as its user id, as AWS does.
+        let user_id = if ctx.principal.ends_with(":root") {
+            ctx.account.clone()
+        } else {
+            ctx.access_key_id.clone()
+        };
+        Ok(GetCallerIdentityResponse {
+            user_id: Some(user_id),
+            account: Some(ctx.account.clone()),
+            arn: Some(ctx.principal.clone()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_is_its_account() {
+        let ctx = RequestContext::for_account("123456789012", "us-east-1");
+        let out = Sts::new()
+            .get_caller_identity(&ctx, GetCallerIdentityRequest::default())
+            .expect("identity");
+        assert_eq!(out.account.as_deref(), Some("123456789012"));
+        assert_eq!(out.user_id.as_deref(), Some("123456789012"));
+        assert_eq!(out.arn.as_deref(), Some("arn:aws:iam::123456789012:root"));
+    }
+}

@@ -1,0 +1,3 @@
+//! The operations, one module per concern.
+
+mod identity;
