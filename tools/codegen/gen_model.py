@@ -70,6 +70,7 @@ SERVICES = {
                            package="berth-secretsmanager-model"),
     "ssm": dict(data="ssm/2014-11-06", crate="crates/ssm-model", package="berth-ssm-model"),
     "sts": dict(data="sts/2011-06-15", crate="crates/sts-model", package="berth-sts-model"),
+    "iam": dict(data="iam/2010-05-08", crate="crates/iam-model", package="berth-iam-model"),
 }
 
 RUST_KEYWORDS = {

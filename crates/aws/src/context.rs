@@ -9,6 +9,8 @@ pub struct RequestContext {
     pub account: String,
     /// The caller's principal ARN (`arn:aws:iam::<account>:root` for an account's keys).
     pub principal: String,
+    /// The principal's unique id (an IAM user's `AIDA…`; the account id for its root).
+    pub principal_id: String,
     pub access_key_id: String,
     pub request_id: String,
 }
@@ -21,6 +23,7 @@ impl RequestContext {
             region: region.into(),
             account: account.into(),
             principal: format!("arn:aws:iam::{account}:root"),
+            principal_id: account.into(),
             access_key_id: String::new(),
             request_id: crate::ids::request_id(),
         }

@@ -7,6 +7,7 @@
 //! - [`RequestContext`]: who is calling, in which account and region, under which request id;
 //! - [`AwsError`]: every service's errors end as one of these, rendered once per protocol
 //!   ([`protocol`]);
+//! - [`identity`]: access keys services make, which authentication consults;
 //! - [`arn`], [`page`] (pagination tokens), [`tags`] (AWS's tag rules), [`clock`] (injected
 //!   time), [`ids`];
 //! - [`model`]: the runtime of the models generated from botocore (`tools/codegen`);
@@ -24,6 +25,7 @@ pub mod clock;
 pub mod compatibility;
 mod context;
 mod error;
+pub mod identity;
 pub mod ids;
 pub mod model;
 pub mod page;

@@ -29,6 +29,9 @@ pub struct ServiceInfo {
     pub query_compatible: bool,
     /// The largest request body it takes (HTTP 413 beyond); None: the server's default.
     pub max_body_bytes: Option<usize>,
+    /// The region its clients sign with whatever the endpoint's (IAM, a global service:
+    /// `us-east-1`); None: the endpoint's region only.
+    pub signing_region: Option<&'static str>,
 }
 
 /// How the server runs an operation.

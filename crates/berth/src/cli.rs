@@ -216,9 +216,11 @@ fn open_region(
 }
 
 async fn start(config: Config, region: crate::region::Region) -> Result<Server> {
-    Server::bind(config, region.services)
+    let server = Server::bind(config, region.services)
         .await
-        .context("starting the server")
+        .context("starting the server")?;
+    server.set_identities(region.identities);
+    Ok(server)
 }
 
 fn listen(c: &Common) -> Result<SocketAddr> {

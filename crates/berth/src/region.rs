@@ -9,6 +9,7 @@ use berth_aws::clock::SystemClock;
 use berth_aws::service::Service;
 use berth_ecr::{Ecr, EcrService};
 use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
+use berth_iam::{Iam, IamIdentities, IamService};
 use berth_logs::{Logs, LogsService};
 use berth_secretsmanager::{SecretsManager, SecretsManagerService};
 use berth_ssm::{Ssm, SsmService};
@@ -40,6 +41,8 @@ const ACCOUNTS_KIND: &str = "ecs/account";
 
 pub struct Region {
     pub ecs: Arc<Ecs>,
+    /// The access keys IAM made, which the server authenticates too.
+    pub identities: Arc<dyn berth_aws::identity::Identities>,
     /// Every service, ECS first.
     pub services: Vec<Arc<dyn Service>>,
 }
@@ -81,8 +84,10 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     let ring = Arc::new(ring);
     let secrets = SecretsManager::open(store.clone(), ring.clone(), clock.clone())
         .context("loading the Secrets Manager state")?;
-    let ssm = Ssm::open(store.clone(), ring, clock.clone())
+    let ssm = Ssm::open(store.clone(), ring.clone(), clock.clone())
         .context("loading the Parameter Store state")?;
+    let iam =
+        Arc::new(Iam::open(store.clone(), ring, clock.clone()).context("loading the IAM state")?);
     let ecs = Ecs::open(
         store.clone(),
         clock.clone(),
@@ -127,6 +132,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     .context("loading the ECS state of every account")?;
     Ok(Region {
         ecs,
+        identities: Arc::new(IamIdentities::new(iam.clone())),
         services: vec![
             ecs_service,
             LogsService::new(Arc::new(logs)),
@@ -134,6 +140,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             SecretsManagerService::new(Arc::new(secrets)),
             SsmService::new(Arc::new(ssm)),
             StsService::new(Arc::new(Sts::new())),
+            IamService::new(iam),
         ],
     })
 }

@@ -28,6 +28,7 @@ static INFO: ServiceInfo = ServiceInfo {
     target_prefixes: &[TARGET_PREFIX, agent_channel::TARGET_PREFIX, BERTH_PREFIX],
     query_compatible: false,
     max_body_bytes: None,
+    signing_region: None,
 };
 
 /// Opens the ECS state of another account (the binary says where it is kept).

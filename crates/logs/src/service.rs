@@ -23,6 +23,7 @@ static INFO: ServiceInfo = ServiceInfo {
     target_prefixes: &[TARGET_PREFIX],
     query_compatible: false,
     max_body_bytes: Some(MAX_BODY_BYTES),
+    signing_region: None,
 };
 
 pub struct LogsService {

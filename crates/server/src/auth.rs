@@ -1,9 +1,12 @@
-//! Who is calling: SigV4 verified against the configured keys, or — in open mode — any key,
-//! acting in the account it names.
+//! Who is calling: SigV4 verified against the configured keys, then the keys services made
+//! (IAM users', through [`Identities`]), or — in open mode — any other key, acting in the
+//! account it names.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
+use berth_aws::identity::{Identities, Identity};
 use berth_aws::{AwsError, RequestContext};
 use berth_sigv4::{AuthError, CredentialProvider, Secret};
 
@@ -13,14 +16,24 @@ pub struct Keys {
     keys: HashMap<String, Credential>,
     open: bool,
     region: String,
+    /// Keys services made; set once when the server is wired.
+    identities: OnceLock<Arc<dyn Identities>>,
 }
 
 impl CredentialProvider for Keys {
     fn lookup(&self, access_key_id: &str) -> Option<Secret> {
-        self.keys.get(access_key_id).map(|c| Secret {
-            secret_access_key: c.secret_access_key.clone(),
-            account_id: c.account_id.clone(),
-        })
+        if let Some(c) = self.keys.get(access_key_id) {
+            return Some(Secret {
+                secret_access_key: c.secret_access_key.clone(),
+                account_id: c.account_id.clone(),
+            });
+        }
+        self.made(access_key_id)
+            .filter(|i| i.active)
+            .map(|i| Secret {
+                secret_access_key: i.secret_access_key,
+                account_id: i.account,
+            })
     }
 }
 
@@ -40,19 +53,44 @@ impl Keys {
                 .collect(),
             open: config.open_auth,
             region: config.region.clone(),
+            identities: OnceLock::new(),
         }
     }
 
+    /// Consults `identities` for keys that are not configured.
+    pub fn set_identities(&self, identities: Arc<dyn Identities>) {
+        let _ = self.identities.set(identities);
+    }
+
+    /// A key a service made, if it is one (not a configured key).
+    fn made(&self, access_key_id: &str) -> Option<Identity> {
+        if self.keys.contains_key(access_key_id) {
+            return None;
+        }
+        self.identities.get()?.lookup(access_key_id)
+    }
+
     /// Authenticates a request; its context carries `request_id`.
+    /// `signing_region` tells the region a service's clients sign with, if not this
+    /// endpoint's (IAM's `us-east-1`).
     pub fn authenticate(
         &self,
         req: &berth_sigv4::Request<'_>,
         request_id: &str,
+        signing_region: impl Fn(&str) -> Option<&'static str>,
     ) -> Result<Caller, AwsError> {
+        let made = berth_sigv4::credential_scope(req).and_then(|s| self.made(&s.access_key_id));
+        if made.as_ref().is_some_and(|i| !i.active) {
+            return Err(AwsError::new(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid: the access key is inactive.",
+            ));
+        }
         let (key, account, region, service) =
             match berth_sigv4::verify(req, self, SystemTime::now()) {
                 Ok(v) => (v.access_key_id, v.account_id, v.region, v.service),
-                Err(AuthError::UnrecognizedClient) if self.open => {
+                Err(AuthError::UnrecognizedClient) if self.open && made.is_none() => {
                     let scope = berth_sigv4::credential_scope(req)
                         .ok_or_else(|| auth_error(AuthError::UnrecognizedClient))?;
                     let account = account_of(&scope.access_key_id);
@@ -60,7 +98,7 @@ impl Keys {
                 }
                 Err(e) => return Err(auth_error(e)),
             };
-        if region != self.region {
+        if region != self.region && signing_region(&service) != Some(region.as_str()) {
             return Err(AwsError::new(
                 403,
                 "InvalidSignatureException",
@@ -73,8 +111,15 @@ impl Keys {
         Ok(Caller {
             ctx: RequestContext {
                 partition: "aws".into(),
-                principal: format!("arn:aws:iam::{account}:root"),
-                region,
+                principal: made
+                    .as_ref()
+                    .map(|i| i.principal.clone())
+                    .unwrap_or_else(|| format!("arn:aws:iam::{account}:root")),
+                principal_id: made
+                    .map(|i| i.principal_id)
+                    .unwrap_or_else(|| account.clone()),
+                // A global service's clients sign for `us-east-1`; the call acts here.
+                region: self.region.clone(),
                 account,
                 access_key_id: key,
                 request_id: request_id.to_owned(),

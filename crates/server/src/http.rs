@@ -89,6 +89,11 @@ impl Server {
         })
     }
 
+    /// Authenticates keys that are not configured against `identities` too (IAM's).
+    pub fn set_identities(&self, identities: Arc<dyn berth_aws::identity::Identities>) {
+        self.app.keys.set_identities(identities);
+    }
+
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
     }
@@ -179,7 +184,10 @@ async fn answer(
         headers,
         body: &body,
     };
-    let caller = app.keys.authenticate(&req, request_id).map_err(fail)?;
+    let caller = app
+        .keys
+        .authenticate(&req, request_id, |name| app.table.signing_region(name))
+        .map_err(fail)?;
     let (routed, call_body) = if wire == Wire::Query {
         app.table
             .route_query(&caller.signing_name, &body)

@@ -127,6 +127,15 @@ impl ServiceTable {
 }
 
 impl ServiceTable {
+    /// The region the clients of the service signing as `signing_name` sign with, if it is
+    /// not the endpoint's.
+    pub fn signing_region(&self, signing_name: &str) -> Option<&'static str> {
+        self.services
+            .iter()
+            .find(|s| s.info().signing_name == signing_name)
+            .and_then(|s| s.info().signing_region)
+    }
+
     /// Routes an AWS Query request signed for `signing_name`: its service, and the operation
     /// and input document its form body names (the body the service is handed is that
     /// document's JSON).

@@ -22,6 +22,7 @@ static INFO: ServiceInfo = ServiceInfo {
     target_prefixes: &[TARGET_PREFIX],
     query_compatible: false,
     max_body_bytes: None,
+    signing_region: None,
 };
 
 pub struct SsmService {

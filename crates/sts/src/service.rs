@@ -20,6 +20,7 @@ static INFO: ServiceInfo = ServiceInfo {
     target_prefixes: &[],
     query_compatible: false,
     max_body_bytes: None,
+    signing_region: None,
 };
 
 pub struct StsService {

@@ -12,14 +12,10 @@ impl Sts {
         ctx: &RequestContext,
         _req: GetCallerIdentityRequest,
     ) -> Result<GetCallerIdentityResponse> {
-        // An account's root answers with the account id as its user id, as AWS does.
-        let user_id = if ctx.principal.ends_with(":root") {
-            ctx.account.clone()
-        } else {
-            ctx.access_key_id.clone()
-        };
+        // An account's root answers with the account id as its user id, as AWS does; a
+        // user with its `AIDA…` id.
         Ok(GetCallerIdentityResponse {
-            user_id: Some(user_id),
+            user_id: Some(ctx.principal_id.clone()),
             account: Some(ctx.account.clone()),
             arn: Some(ctx.principal.clone()),
         })

@@ -1,0 +1,53 @@
+//! The routing table: one line per implemented operation, from the input document to a
+//! handler.
+
+use berth_aws::model::Validate;
+use berth_aws::protocol::json::{self, BodyError};
+use berth_aws::RequestContext;
+use berth_iam_model::Operation;
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::{IamError, Result};
+use crate::Iam;
+
+fn call<Req, Resp>(body: &[u8], f: impl FnOnce(Req) -> Result<Resp>) -> Result<Vec<u8>>
+where
+    Req: DeserializeOwned + Validate,
+    Resp: Serialize,
+{
+    let req = json::parse(body).map_err(|e| match e {
+        BodyError::Serialization(m) => IamError::Malformed(m),
+        BodyError::Invalid(m) => IamError::Validation(m),
+    })?;
+    let resp = f(req)?;
+    serde_json::to_vec(&resp)
+        .map_err(|e| IamError::ServiceFailure(format!("encoding response: {e}")))
+}
+
+impl Iam {
+    /// Answers one IAM operation for the caller in `ctx`; `body` is the input's document.
+    pub fn handle(&self, ctx: &RequestContext, op: Operation, body: &[u8]) -> Result<Vec<u8>> {
+        use Operation as O;
+        let c = ctx;
+        match op {
+            O::CreateUser => call(body, |r| self.create_user(c, r)),
+            O::GetUser => call(body, |r| self.get_user(c, r)),
+            O::ListUsers => call(body, |r| self.list_users(c, r)),
+            O::DeleteUser => call(body, |r| self.delete_user(c, r)),
+            O::CreateAccessKey => call(body, |r| self.create_access_key(c, r)),
+            O::ListAccessKeys => call(body, |r| self.list_access_keys(c, r)),
+            O::UpdateAccessKey => call(body, |r| self.update_access_key(c, r)),
+            O::DeleteAccessKey => call(body, |r| self.delete_access_key(c, r)),
+            other => Err(IamError::NotYet(format!(
+                "The action {} is not supported by Berth yet.",
+                other.name()
+            ))),
+        }
+    }
+
+    /// Whether Berth answers `op`.
+    pub fn implements(&self, op: Operation) -> bool {
+        let ctx = RequestContext::for_account("000000000000", "us-east-1");
+        !matches!(self.handle(&ctx, op, b"\0"), Err(IamError::NotYet(_)))
+    }
+}

@@ -1,0 +1,60 @@
+//! IAM as a service the server hosts (AWS Query; clients sign for `us-east-1`, as IAM is
+//! global).
+
+use std::sync::Arc;
+
+use berth_aws::protocol::Protocol;
+use berth_aws::schema::Schema;
+use berth_aws::service::{Call, Exec, Service, ServiceInfo};
+use berth_aws::AwsError;
+use berth_commit::{Lock, Staged};
+use berth_iam_model::operations::SIGNING_NAME;
+use berth_iam_model::schema::SCHEMA;
+use berth_iam_model::Operation;
+
+use crate::Iam;
+
+static INFO: ServiceInfo = ServiceInfo {
+    name: "iam",
+    signing_name: SIGNING_NAME,
+    protocol: Protocol::Query,
+    target_prefixes: &[],
+    query_compatible: false,
+    max_body_bytes: None,
+    signing_region: Some("us-east-1"),
+};
+
+pub struct IamService {
+    iam: Arc<Iam>,
+}
+
+impl IamService {
+    pub fn new(iam: Arc<Iam>) -> Arc<Self> {
+        Arc::new(IamService { iam })
+    }
+}
+
+impl Service for IamService {
+    fn info(&self) -> &ServiceInfo {
+        &INFO
+    }
+
+    fn exec(&self, _prefix: &str, op: &str) -> Option<Exec> {
+        Operation::from_name(op).map(|_| Exec::Blocking)
+    }
+
+    fn call(&self, call: &Call, _lock: Lock) -> Result<Staged<Vec<u8>>, AwsError> {
+        let op = Operation::from_name(&call.op).ok_or_else(|| {
+            AwsError::new(
+                400,
+                "InvalidAction",
+                format!("The action {} is not valid for this web service.", call.op),
+            )
+        })?;
+        Ok(Staged::settled(self.iam.handle(&call.ctx, op, &call.body)?))
+    }
+
+    fn schema(&self) -> Option<&Schema> {
+        Some(&SCHEMA)
+    }
+}

@@ -1,0 +1,50 @@
+//! IAM's tables, over berth-commit's write path.
+
+use std::sync::Arc;
+
+use berth_commit::Table;
+
+use crate::error::{IamError, Result};
+use crate::records::*;
+
+#[derive(Default, Clone)]
+pub struct State {
+    pub users: Table<UserRec>,
+    pub keys: Table<KeyRec>,
+}
+
+impl berth_commit::Tables for State {
+    type Error = IamError;
+}
+
+pub type Db = berth_commit::Db<State>;
+pub type Tx<'a> = berth_commit::Tx<'a, State>;
+
+pub fn open(store: Arc<dyn berth_store::Store>) -> Result<Db> {
+    Ok(Db::open(store, |l| {
+        l.load::<UserRec>()?;
+        l.load::<KeyRec>()
+    })?)
+}
+
+impl State {
+    /// An account's users, in name order.
+    pub fn users_of<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a Arc<UserRec>> + 'a {
+        let prefix = format!("{account}/");
+        self.users
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(_, u)| u)
+    }
+
+    /// A user's access keys.
+    pub fn keys_of<'a>(
+        &'a self,
+        account: &'a str,
+        user: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<KeyRec>> + 'a {
+        self.keys
+            .values()
+            .filter(move |k| k.account == account && k.user == user)
+    }
+}
