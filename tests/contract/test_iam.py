@@ -50,9 +50,13 @@ def test_users_are_created_listed_and_deleted(server):
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
+ALLOW_ALL = '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}'
+
+
 def test_access_keys_sign_requests_as_their_user(strict_server):
     iam = client("iam", strict_server.endpoint)
     name, key, secret = new_user_key(iam)
+    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=ALLOW_ALL)
     me = client("sts", strict_server.endpoint, key, secret).get_caller_identity()
     assert me["Arn"] == f"arn:aws:iam::000000000000:user/ci/{name}"
     assert me["UserId"] == iam.get_user(UserName=name)["User"]["UserId"]
@@ -80,6 +84,10 @@ def test_access_keys_sign_requests_as_their_user(strict_server):
     with pytest.raises(ClientError) as e:
         client("ecs", strict_server.endpoint, key, secret).list_clusters()
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName=name)
+    assert code(e) == "DeleteConflict", "its policy is still attached"
+    iam.delete_user_policy(UserName=name, PolicyName="all")
     iam.delete_user(UserName=name)
 
 
@@ -122,3 +130,63 @@ def test_users_and_keys_survive_kill_9_sealed(fresh_server):
     assert me["Arn"].endswith(f":user/ci/{name}")
     hits = [f.name for f in fresh_server.data_dir.rglob("*") if f.is_file() and secret.encode() in f.read_bytes()]
     assert hits == []
+
+
+DESCRIBE_ONLY = """{"Version": "2012-10-17", "Statement": [
+  {"Sid": "Read", "Effect": "Allow", "Action": ["ecs:Describe*", "ecs:List*"], "Resource": "*"},
+  {"Sid": "NoLogGroups", "Effect": "Deny", "Action": "logs:*", "Resource": "*"},
+  {"Sid": "LogsRead", "Effect": "Allow", "Action": "logs:Describe*", "Resource": "*"}
+]}"""
+
+
+def test_a_users_policies_decide_its_calls_in_every_protocol(strict_server):
+    iam = client("iam", strict_server.endpoint)
+    name, key, secret = new_user_key(iam)
+    ecs = client("ecs", strict_server.endpoint, key, secret)
+    # No policy: nothing is allowed, but who you are always is.
+    with pytest.raises(ClientError) as e:
+        ecs.list_clusters()
+    assert code(e) == "AccessDeniedException"
+    assert "is not authorized to perform: ecs:ListClusters" in e.value.response["Error"]["Message"]
+    assert client("sts", strict_server.endpoint, key, secret).get_caller_identity()["Arn"].endswith(name)
+    iam.put_user_policy(UserName=name, PolicyName="read", PolicyDocument=DESCRIBE_ONLY)
+    assert iam.list_user_policies(UserName=name)["PolicyNames"] == ["read"]
+    got = iam.get_user_policy(UserName=name, PolicyName="read")["PolicyDocument"]
+    assert got["Statement"][0]["Sid"] == "Read"
+    ecs.list_clusters()
+    ecs.describe_clusters(clusters=["default"])
+    for call, kwargs in ((ecs.create_cluster, dict(clusterName=unique("c"))),
+                         (ecs.run_task, dict(cluster="default", taskDefinition="nope"))):
+        with pytest.raises(ClientError) as e:
+            call(**kwargs)
+        assert code(e) == "AccessDeniedException", e.value.response
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # An explicit deny wins over an allow.
+    with pytest.raises(ClientError) as e:
+        client("logs", strict_server.endpoint, key, secret).describe_log_groups()
+    assert "explicit deny" in e.value.response["Error"]["Message"]
+    # In AWS Query too.
+    with pytest.raises(ClientError) as e:
+        client("iam", strict_server.endpoint, key, secret).list_users()
+    assert code(e) == "AccessDenied"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # The root is not bound by them; the policy goes, and so does the access.
+    iam.delete_user_policy(UserName=name, PolicyName="read")
+    with pytest.raises(ClientError) as e:
+        ecs.list_clusters()
+    assert code(e) == "AccessDeniedException"
+
+
+def test_malformed_policies_are_refused(server):
+    iam = client("iam", server.endpoint)
+    name = unique("pol")
+    iam.create_user(UserName=name)
+    for bad in ("{", '{"Statement": [{"Effect": "Allow", "Action": "ecs:*", "Resource": "*", "Principal": "*"}]}',
+                '{"Statement": [{"Effect": "Maybe", "Action": "ecs:*", "Resource": "*"}]}'):
+        with pytest.raises(ClientError) as e:
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=bad)
+        assert code(e) == "MalformedPolicyDocument", bad
+    assert iam.list_user_policies(UserName=name)["PolicyNames"] == []
+    with pytest.raises(ClientError) as e:
+        iam.get_user_policy(UserName=name, PolicyName="p")
+    assert code(e) == "NoSuchEntity"

@@ -38,6 +38,10 @@ impl Iam {
             O::ListAccessKeys => call(body, |r| self.list_access_keys(c, r)),
             O::UpdateAccessKey => call(body, |r| self.update_access_key(c, r)),
             O::DeleteAccessKey => call(body, |r| self.delete_access_key(c, r)),
+            O::PutUserPolicy => call(body, |r| self.put_user_policy(c, r)),
+            O::GetUserPolicy => call(body, |r| self.get_user_policy(c, r)),
+            O::DeleteUserPolicy => call(body, |r| self.delete_user_policy(c, r)),
+            O::ListUserPolicies => call(body, |r| self.list_user_policies(c, r)),
             other => Err(IamError::NotYet(format!(
                 "The action {} is not supported by Berth yet.",
                 other.name()

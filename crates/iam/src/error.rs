@@ -15,6 +15,8 @@ pub enum IamError {
     LimitExceeded(String),
     #[error("{0}")]
     InvalidInput(String),
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
     /// A model constraint the request breaks.
     #[error("{0}")]
     Validation(String),
@@ -40,6 +42,7 @@ impl IamError {
             IamError::DeleteConflict(_) => "DeleteConflict",
             IamError::LimitExceeded(_) => "LimitExceeded",
             IamError::InvalidInput(_) => "InvalidInput",
+            IamError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
             IamError::Validation(_) => "ValidationError",
             IamError::Malformed(_) => "MalformedQueryString",
             IamError::NotYet(_) => "InvalidAction",

@@ -24,6 +24,9 @@ pub struct UserRec {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub tag_order: Vec<String>,
+    /// Inline policies: name → document, as given.
+    #[serde(default)]
+    pub policies: BTreeMap<String, String>,
 }
 berth_commit::record!(State: UserRec, "iam/user", users, |r| user_key(&r.account, &r.name));
 

@@ -41,6 +41,8 @@ impl CredentialProvider for Keys {
 pub struct Caller {
     pub ctx: RequestContext,
     pub signing_name: String,
+    /// Signed with a key a service made (an IAM user's): its policies decide.
+    pub made: bool,
 }
 
 impl Keys {
@@ -60,6 +62,15 @@ impl Keys {
     /// Consults `identities` for keys that are not configured.
     pub fn set_identities(&self, identities: Arc<dyn Identities>) {
         let _ = self.identities.set(identities);
+    }
+
+    /// Decides a call of a caller signing with a key a service made; the others (configured
+    /// keys: accounts' roots) may do everything.
+    pub fn authorize(&self, caller: &Caller, action: &str, resource: &str) -> Result<(), String> {
+        match self.identities.get() {
+            Some(ids) if caller.made => ids.authorize(&caller.ctx, action, resource),
+            _ => Ok(()),
+        }
     }
 
     /// A key a service made, if it is one (not a configured key).
@@ -108,7 +119,9 @@ impl Keys {
                 ),
             ));
         }
+        let made_key = made.is_some();
         Ok(Caller {
+            made: made_key,
             ctx: RequestContext {
                 partition: "aws".into(),
                 principal: made

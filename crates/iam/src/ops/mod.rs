@@ -1,6 +1,7 @@
 //! The operations, one module per resource, and what they share: names, ids, pages.
 
 mod access_keys;
+mod user_policies;
 mod users;
 
 use berth_aws::RequestContext;

@@ -81,6 +81,7 @@ impl Iam {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 tag_order: pairs.iter().map(|(k, _)| k.to_string()).collect(),
+                policies: Default::default(),
             };
             debug_assert_eq!(key, user_key(&user.account, &user.name));
             tx.put(user.clone())?;
@@ -139,6 +140,16 @@ impl Iam {
             if tx.state.keys_of(&ctx.account, &name).next().is_some() {
                 return Err(IamError::DeleteConflict(
                     "Cannot delete entity, must delete access keys first.".into(),
+                ));
+            }
+            if tx
+                .state
+                .users
+                .get(&key)
+                .is_some_and(|u| !u.policies.is_empty())
+            {
+                return Err(IamError::DeleteConflict(
+                    "Cannot delete entity, must delete policies first.".into(),
                 ));
             }
             tx.delete::<UserRec>(&key);
