@@ -24,6 +24,26 @@ fn no_policy(user: &str, name: &str) -> IamError {
 }
 
 impl Iam {
+    /// Changes user `name` of the caller's account in one write.
+    fn change_user(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        f: impl FnOnce(&mut crate::records::UserRec) -> Result<()>,
+    ) -> Result<()> {
+        self.db.write(|tx| {
+            let u = tx
+                .state
+                .users
+                .get(&user_key(&ctx.account, name))
+                .cloned()
+                .ok_or_else(|| IamError::no_user(name))?;
+            let mut u = (*u).clone();
+            f(&mut u)?;
+            tx.put(u)
+        })
+    }
+
     pub(crate) fn put_user_policy(
         &self,
         ctx: &RequestContext,
@@ -35,15 +55,7 @@ impl Iam {
         Policy::parse(&doc, Kind::Identity).map_err(|e| {
             IamError::MalformedPolicyDocument(format!("Syntax errors in policy: {e}"))
         })?;
-        self.db.write(|tx| {
-            let key = user_key(&ctx.account, &user);
-            let u = tx
-                .state
-                .users
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| IamError::no_user(&user))?;
-            let mut u = (*u).clone();
+        self.change_user(ctx, &user, |u| {
             u.policies.insert(name.clone(), doc.clone());
             let total: usize = u.policies.values().map(|d| counted(d)).sum();
             if total > MAX_USER_POLICY_CHARS {
@@ -51,7 +63,7 @@ impl Iam {
                     "Maximum policy size of {MAX_USER_POLICY_CHARS} bytes exceeded for user {user}"
                 )));
             }
-            tx.put(u)
+            Ok(())
         })?;
         Ok(Empty::default())
     }
@@ -86,19 +98,9 @@ impl Iam {
     ) -> Result<Empty> {
         let user = req.user_name.clone().unwrap_or_default();
         let name = req.policy_name.clone().unwrap_or_default();
-        self.db.write(|tx| {
-            let key = user_key(&ctx.account, &user);
-            let u = tx
-                .state
-                .users
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| IamError::no_user(&user))?;
-            let mut u = (*u).clone();
-            if u.policies.remove(&name).is_none() {
-                return Err(no_policy(&user, &name));
-            }
-            tx.put(u)
+        self.change_user(ctx, &user, |u| match u.policies.remove(&name) {
+            Some(_) => Ok(()),
+            None => Err(no_policy(&user, &name)),
         })?;
         Ok(Empty::default())
     }
