@@ -20,20 +20,25 @@ pub struct Keys {
     identities: OnceLock<Arc<dyn Identities>>,
 }
 
-impl CredentialProvider for Keys {
+/// The keys one request is verified against: the configured ones, and the made key it names
+/// (looked up once per request).
+struct ForRequest<'a> {
+    keys: &'a Keys,
+    made: Option<&'a Identity>,
+}
+
+impl CredentialProvider for ForRequest<'_> {
     fn lookup(&self, access_key_id: &str) -> Option<Secret> {
-        if let Some(c) = self.keys.get(access_key_id) {
+        if let Some(c) = self.keys.keys.get(access_key_id) {
             return Some(Secret {
                 secret_access_key: c.secret_access_key.clone(),
                 account_id: c.account_id.clone(),
             });
         }
-        self.made(access_key_id)
-            .filter(|i| i.active)
-            .map(|i| Secret {
-                secret_access_key: i.secret_access_key,
-                account_id: i.account,
-            })
+        self.made.filter(|i| i.active).map(|i| Secret {
+            secret_access_key: i.secret_access_key.clone(),
+            account_id: i.account.clone(),
+        })
     }
 }
 
@@ -98,17 +103,23 @@ impl Keys {
                 "The security token included in the request is invalid: the access key is inactive.",
             ));
         }
-        let (key, account, region, service) =
-            match berth_sigv4::verify(req, self, SystemTime::now()) {
-                Ok(v) => (v.access_key_id, v.account_id, v.region, v.service),
-                Err(AuthError::UnrecognizedClient) if self.open && made.is_none() => {
-                    let scope = berth_sigv4::credential_scope(req)
-                        .ok_or_else(|| auth_error(AuthError::UnrecognizedClient))?;
-                    let account = account_of(&scope.access_key_id);
-                    (scope.access_key_id, account, scope.region, scope.service)
-                }
-                Err(e) => return Err(auth_error(e)),
-            };
+        let (key, account, region, service) = match berth_sigv4::verify(
+            req,
+            &ForRequest {
+                keys: self,
+                made: made.as_ref(),
+            },
+            SystemTime::now(),
+        ) {
+            Ok(v) => (v.access_key_id, v.account_id, v.region, v.service),
+            Err(AuthError::UnrecognizedClient) if self.open && made.is_none() => {
+                let scope = berth_sigv4::credential_scope(req)
+                    .ok_or_else(|| auth_error(AuthError::UnrecognizedClient))?;
+                let account = account_of(&scope.access_key_id);
+                (scope.access_key_id, account, scope.region, scope.service)
+            }
+            Err(e) => return Err(auth_error(e)),
+        };
         if region != self.region && signing_region(&service) != Some(region.as_str()) {
             return Err(AwsError::new(
                 403,
