@@ -1,8 +1,11 @@
 """A container definition's `secrets` on the real Docker Engine: values from Secrets Manager
 (with a JSON key) and from a SecureString parameter reach the container's environment; a
-missing one stops the task as ECS words it."""
+missing one stops the task as ECS words it. `repositoryCredentials` are the pull's login."""
 
 from __future__ import annotations
+
+import base64
+import json
 
 from ctutil import unique
 from test_ecr_registry import ecr_client
@@ -48,3 +51,33 @@ def test_secrets_reach_the_container_and_missing_ones_stop_the_task(dev):  # noq
         "ResourceInitializationError: unable to pull secrets or registry auth: "
         "execution resource retrieval failed: unable to retrieve secrets from ssm"), reason
     assert task["stopCode"] == "TaskFailedToStart", task
+
+
+def test_repository_credentials_are_the_login_the_agent_pulls_with(dev):  # noqa: F811
+    """Berth's own registry stands in for a private one: a wrong password in the secret
+    fails the pull (the agent used it, not its own login); the right one runs the task."""
+    ecs = dev.client()
+    ecr = ecr_client(dev.endpoint)
+    _, uri, _ = push_fresh_image(ecr, dev.endpoint.removeprefix("http://"))
+    sm = sm_client(dev.endpoint)
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    password = base64.b64decode(token).decode().split(":", 1)[1]
+    wrong = sm.create_secret(Name=unique("reg"), SecretString=json.dumps({"username": "AWS", "password": "nope"}))["ARN"]
+    right = sm.create_secret(Name=unique("reg"), SecretString=json.dumps({"username": "AWS", "password": password}))["ARN"]
+
+    def run(secret_arn: str) -> dict:
+        family = unique("cred")
+        ecs.register_task_definition(family=family, containerDefinitions=[{
+            "name": "app", "image": f"{uri}:v1", "essential": True, "memory": 64,
+            "repositoryCredentials": {"credentialsParameter": secret_arn},
+        }])
+        arn = ecs.run_task(cluster="default", taskDefinition=family)["tasks"][0]["taskArn"]
+        return wait_task(ecs, "default", arn, {"RUNNING", "STOPPED"})
+
+    failed = run(wrong)
+    assert failed["lastStatus"] == "STOPPED", failed
+    reason = failed["containers"][0].get("reason", "")
+    assert reason.startswith("CannotPullContainerError:"), reason
+    ran = run(right)
+    assert ran["lastStatus"] == "RUNNING", ran.get("stoppedReason") or ran
+    ecs.stop_task(cluster="default", task=ran["taskArn"])

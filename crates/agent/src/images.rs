@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::PullBehavior;
 use crate::pull_source::PullSources;
+use crate::runtime::PullAuth;
 use crate::runtime::{Runtime, RuntimeError};
 
 pub struct Images {
@@ -70,7 +71,21 @@ impl Images {
     /// pull's start and end times if it pulled, or the pull error as the task's reason
     /// states it after `CannotPullContainerError: `.
     pub async fn ensure(&self, image: &str) -> Result<Ensured, String> {
-        let source = self.sources.source(image).await?;
+        self.ensure_with(image, None).await
+    }
+
+    /// As [`Images::ensure`], pulling with `login` if given (a container definition's
+    /// `repositoryCredentials`) instead of the login the agent would use.
+    pub async fn ensure_with(
+        &self,
+        image: &str,
+        login: Option<PullAuth>,
+    ) -> Result<Ensured, String> {
+        let mut source = self.sources.source(image).await?;
+        let given = login.is_some();
+        if let Some(l) = login {
+            source.auth = Some(l);
+        }
         let local = source.local.clone();
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
@@ -109,7 +124,7 @@ impl Images {
         tracing::info!(image, from = %local, "pulling image");
         let mut result = self.runtime.pull(&local, source.auth.clone()).await;
         if let Err(e) = &result {
-            if source.auth.is_some() && refused_login(e) {
+            if source.auth.is_some() && !given && refused_login(e) {
                 // A login the registry no longer takes (its key rotated): one more try with
                 // a new one.
                 self.sources.forget().await;

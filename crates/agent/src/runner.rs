@@ -377,16 +377,60 @@ impl Runner {
         None
     }
 
+    /// The login a container definition's `repositoryCredentials` names: a Secrets Manager
+    /// secret holding `{"username": …, "password": …}`.
+    async fn repository_login(
+        &self,
+        def: &ContainerDefinition,
+    ) -> Result<Option<crate::runtime::PullAuth>, String> {
+        let Some(arn) = def
+            .repository_credentials
+            .as_ref()
+            .and_then(|r| r.credentials_parameter.clone())
+        else {
+            return Ok(None);
+        };
+        let r = crate::secrets::parse(&arn)?;
+        let text = self.shared.secrets.value(&r).await?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|_| format!("the secret {arn} is not JSON with username and password"))?;
+        match (doc["username"].as_str(), doc["password"].as_str()) {
+            (Some(u), Some(p)) => Ok(Some(crate::runtime::PullAuth {
+                username: u.to_owned(),
+                password: p.to_owned(),
+            })),
+            _ => Err(format!(
+                "the secret {arn} does not hold a username and a password"
+            )),
+        }
+    }
+
     async fn pull_images(&mut self) -> Result<(), String> {
-        let images: Vec<(String, bool)> = self
+        let defs: Vec<ContainerDefinition> = self
             .slots
             .iter()
             .filter(|s| s.id.is_none())
-            .filter_map(|s| s.def.image.clone())
-            .map(|i| (i, false))
+            .map(|s| s.def.clone())
             .collect();
-        for (image, _) in images {
-            match self.shared.images.ensure(&image).await {
+        for def in defs {
+            let Some(image) = def.image.clone() else {
+                continue;
+            };
+            let login = match self.repository_login(&def).await {
+                Ok(l) => l,
+                Err(e) => {
+                    let reason = format!(
+                        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: {e}"
+                    );
+                    for s in self.slots.iter_mut() {
+                        if s.def.name == def.name {
+                            s.reason = Some(reason.clone());
+                        }
+                    }
+                    return Err(reason);
+                }
+            };
+            match self.shared.images.ensure_with(&image, login).await {
                 Ok(ensured) => {
                     self.local_images.insert(image.clone(), ensured.local);
                     if let Some((start, stop)) = ensured.pulled {

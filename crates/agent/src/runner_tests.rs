@@ -25,6 +25,9 @@ use crate::shared::Shared;
 /// A secret the fake secret store holds (a JSON object with key `password`).
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf";
 
+/// A secret holding a private registry's login.
+const REGISTRY_SECRET: &str = "arn:aws:secretsmanager:us-east-1:000000000000:secret:reg-AbCdEf";
+
 fn shared(fake: Arc<FakeRuntime>) -> (Arc<Shared>, mpsc::UnboundedReceiver<Report>) {
     shared_with(fake, Arc::new(FakeSink::new()), &std::env::temp_dir())
 }
@@ -34,6 +37,16 @@ fn shared_with(
     fake: Arc<FakeRuntime>,
     sink: Arc<FakeSink>,
     data_dir: &Path,
+) -> (Arc<Shared>, mpsc::UnboundedReceiver<Report>) {
+    shared_pulling(fake, sink, data_dir, PullBehavior::PreferCached)
+}
+
+/// As [`shared_with`], pulling images as `behavior` says.
+fn shared_pulling(
+    fake: Arc<FakeRuntime>,
+    sink: Arc<FakeSink>,
+    data_dir: &Path,
+    behavior: PullBehavior,
 ) -> (Arc<Shared>, mpsc::UnboundedReceiver<Report>) {
     let (reporter, reports) = Reporter::capture();
     let mut cfg = AgentConfig::new("http://127.0.0.1:1", data_dir.to_owned());
@@ -59,7 +72,7 @@ fn shared_with(
                 Arc::new(FakeCredentials::serving("127.0.0.1:5454", 43200.0)),
                 "us-east-1",
             ),
-            PullBehavior::PreferCached,
+            behavior,
             2,
         ),
         bridge_metadata: Some("http://172.17.0.1:51679".into()),
@@ -68,6 +81,10 @@ fn shared_with(
         secrets: Arc::new(crate::secrets::fake::FakeSecrets::with(&[
             (SECRET_ARN, r#"{"password":"pw-from-asm"}"#),
             ("/app/token", "tok-from-ssm"),
+            (
+                REGISTRY_SECRET,
+                r#"{"username":"robot","password":"pw-reg"}"#,
+            ),
         ])),
     };
     (Arc::new(shared), reports)
@@ -286,4 +303,54 @@ async fn a_missing_secret_stops_the_task_as_ecs_words_it() {
         "{reason}"
     );
     assert!(fake.started().is_empty());
+}
+
+#[tokio::test]
+async fn repository_credentials_are_the_pulls_login() {
+    let fake = Arc::new(FakeRuntime::new());
+    fake.add_image("private.example:5000/app:1");
+    let (shared, mut reports) = shared_pulling(
+        fake.clone(),
+        Arc::new(FakeSink::new()),
+        &std::env::temp_dir(),
+        PullBehavior::Always,
+    );
+    let (_tx, rx) = watch::channel(Desired::Running);
+    let a = assignment(
+        json!([{"name": "app", "image": "private.example:5000/app:1",
+        "repositoryCredentials": {"credentialsParameter": REGISTRY_SECRET}}]),
+    );
+    tokio::spawn(runner::run(shared, a, rx));
+    until_status(&mut reports, "RUNNING").await;
+    let pulls = fake.pulls();
+    let (image, auth) = pulls.first().expect("a pull");
+    assert_eq!(image, "private.example:5000/app:1");
+    let auth = auth.as_ref().expect("a login");
+    assert_eq!(
+        (auth.username.as_str(), auth.password.as_str()),
+        ("robot", "pw-reg")
+    );
+}
+
+#[tokio::test]
+async fn missing_repository_credentials_stop_the_task_before_the_pull() {
+    let fake = Arc::new(FakeRuntime::new());
+    fake.add_image("img");
+    let (shared, mut reports) = shared(fake.clone());
+    let (_tx, rx) = watch::channel(Desired::Running);
+    let a = assignment(
+        json!([{"name": "app", "image": "img", "repositoryCredentials":
+        {"credentialsParameter": "arn:aws:secretsmanager:us-east-1:000000000000:secret:none-AbCdEf"}}]),
+    );
+    tokio::spawn(runner::run(shared, a, rx));
+    let all = until_stopped(&mut reports).await;
+    let reason = all.last().expect("stopped")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        reason.starts_with("ResourceInitializationError: unable to pull secrets or registry auth"),
+        "{reason}"
+    );
+    assert!(fake.pulls().is_empty());
 }
