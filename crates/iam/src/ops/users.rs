@@ -39,18 +39,13 @@ impl Iam {
         check_user_name(&name)?;
         let path = req.path.clone().unwrap_or_else(|| "/".into());
         check_path(&path)?;
-        let tags = req.tags.clone().unwrap_or_default();
-        let pairs: Vec<(&str, &str)> = tags
-            .iter()
-            .map(|t| {
-                (
-                    t.key.as_deref().unwrap_or_default(),
-                    t.value.as_deref().unwrap_or_default(),
-                )
-            })
-            .collect();
-        berth_aws::tags::check(pairs.iter().copied())
-            .map_err(|e| IamError::InvalidInput(e.to_string()))?;
+        let tags = berth_aws::tags::Ordered::checked(req.tags.iter().flatten().map(|t| {
+            (
+                t.key.as_deref().unwrap_or_default(),
+                t.value.as_deref().unwrap_or_default(),
+            )
+        }))
+        .map_err(|e| IamError::InvalidInput(e.to_string()))?;
         if req.permissions_boundary.is_some() {
             return Err(IamError::NotYet(
                 "Berth does not apply permissions boundaries yet.".into(),
@@ -76,11 +71,8 @@ impl Iam {
                 id: new_id("AIDA")?,
                 arn: format!("arn:aws:iam::{}:user{path}{name}", ctx.account),
                 created: now,
-                tags: pairs
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                tag_order: pairs.iter().map(|(k, _)| k.to_string()).collect(),
+                tags: tags.map.clone(),
+                tag_order: tags.order.clone(),
                 policies: Default::default(),
             };
             debug_assert_eq!(key, user_key(&user.account, &user.name));

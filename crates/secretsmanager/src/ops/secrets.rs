@@ -35,7 +35,7 @@ impl SecretsManager {
                 "Berth does not replicate secrets to other Regions yet.".into(),
             ));
         }
-        let (tags, tag_order) = check_tags(req.tags.as_deref().unwrap_or_default())?;
+        let tags = check_tags(req.tags.as_deref().unwrap_or_default())?;
         let value = value_of(req.secret_string.as_deref(), req.secret_binary.as_deref())?;
         let id = value
             .as_ref()
@@ -72,8 +72,8 @@ impl SecretsManager {
                 last_accessed: None,
                 deleted: None,
                 deletion_date: None,
-                tags: tags.clone(),
-                tag_order: tag_order.clone(),
+                tags: tags.map.clone(),
+                tag_order: tags.order.clone(),
                 policy: None,
             };
             tx.put(secret.clone())?;

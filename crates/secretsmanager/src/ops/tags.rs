@@ -1,7 +1,7 @@
-//! TagResource, UntagResource, and the tag rules CreateSecret shares.
+//! TagResource, UntagResource, and the tag rules CreateSecret shares (berth-aws's
+//! [`Ordered`] tags).
 
-use std::collections::BTreeMap;
-
+use berth_aws::tags::Ordered;
 use berth_aws::RequestContext;
 use berth_secretsmanager_model::shapes::*;
 
@@ -10,38 +10,37 @@ use crate::error::{Result, SmError};
 use crate::records::SecretRec;
 use crate::SecretsManager;
 
-/// Checks `tags` against AWS's rules; answers them as a map and their keys in order.
-pub(crate) fn check_tags(tags: &[Tag]) -> Result<(BTreeMap<String, String>, Vec<String>)> {
-    let pairs: Vec<(&str, &str)> = tags
-        .iter()
-        .map(|t| {
-            (
-                t.key.as_deref().unwrap_or_default(),
-                t.value.as_deref().unwrap_or_default(),
-            )
-        })
-        .collect();
-    berth_aws::tags::check(pairs.iter().copied()).map_err(|e| SmError::param(e.to_string()))?;
-    let order = pairs.iter().map(|(k, _)| (*k).to_owned()).collect();
-    let map = pairs
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    Ok((map, order))
+/// Checks `tags` against AWS's rules, keeping their order.
+pub(crate) fn check_tags(tags: &[Tag]) -> Result<Ordered> {
+    Ordered::checked(tags.iter().map(|t| {
+        (
+            t.key.as_deref().unwrap_or_default(),
+            t.value.as_deref().unwrap_or_default(),
+        )
+    }))
+    .map_err(|e| SmError::param(e.to_string()))
+}
+
+fn ordered(s: &SecretRec) -> Ordered {
+    Ordered {
+        map: s.tags.clone(),
+        order: s.tag_order.clone(),
+    }
+}
+
+fn store(s: &mut SecretRec, t: Ordered) {
+    s.tags = t.map;
+    s.tag_order = t.order;
 }
 
 /// A secret's tags in the order they were given.
 pub(crate) fn tag_list(s: &SecretRec) -> Vec<Tag> {
-    let mut keys: Vec<&String> = s
-        .tag_order
-        .iter()
-        .filter(|k| s.tags.contains_key(*k))
-        .collect();
-    keys.extend(s.tags.keys().filter(|k| !s.tag_order.contains(k)));
-    keys.into_iter()
-        .map(|k| Tag {
+    ordered(s)
+        .in_order()
+        .into_iter()
+        .map(|(k, v)| Tag {
             key: Some(k.clone()),
-            value: s.tags.get(k).cloned(),
+            value: Some(v.clone()),
         })
         .collect()
 }
@@ -52,22 +51,14 @@ impl SecretsManager {
         ctx: &RequestContext,
         req: TagResourceRequest,
     ) -> Result<Empty> {
-        let (new, order) = check_tags(req.tags.as_deref().unwrap_or_default())?;
+        let new = check_tags(req.tags.as_deref().unwrap_or_default())?;
         self.db.write(|tx| {
             let s = find(tx.state, ctx, req.secret_id.as_deref().unwrap_or_default())?;
             let mut t = (*s).clone();
-            for k in &order {
-                if !t.tags.contains_key(k) {
-                    t.tag_order.push(k.clone());
-                }
-            }
-            t.tags.extend(new.clone());
-            let pairs: Vec<(&str, &str)> = t
-                .tags
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            berth_aws::tags::check(pairs).map_err(|e| SmError::param(e.to_string()))?;
+            let merged = ordered(&t)
+                .merged(&new)
+                .map_err(|e| SmError::param(e.to_string()))?;
+            store(&mut t, merged);
             tx.put(t)
         })?;
         Ok(Empty::default())
@@ -82,10 +73,8 @@ impl SecretsManager {
         self.db.write(|tx| {
             let s = find(tx.state, ctx, req.secret_id.as_deref().unwrap_or_default())?;
             let mut t = (*s).clone();
-            for k in &keys {
-                t.tags.remove(k);
-            }
-            t.tag_order.retain(|k| !keys.contains(k));
+            let kept = ordered(&t).without(&keys);
+            store(&mut t, kept);
             tx.put(t)
         })?;
         Ok(Empty::default())

@@ -88,7 +88,7 @@ impl Ssm {
                 "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
             ));
         }
-        let (tags, tag_order) = check_tags(req.tags.as_deref().unwrap_or_default())?;
+        let tags = check_tags(req.tags.as_deref().unwrap_or_default())?;
         let data_type = req.data_type.clone().unwrap_or_else(|| "text".into());
         if !["text", "aws:ec2:image", "aws:ssm:integration"].contains(&data_type.as_str()) {
             return Err(SsmError::invalid(format!(
@@ -137,8 +137,8 @@ impl Ssm {
                     name: name.clone(),
                     arn: arn.clone(),
                     versions: Vec::new(),
-                    tags: tags.clone(),
-                    tag_order: tag_order.clone(),
+                    tags: tags.map.clone(),
+                    tag_order: tags.order.clone(),
                 },
             };
             let version = prev.as_ref().map_or(1, |p| p.version + 1);

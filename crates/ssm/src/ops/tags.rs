@@ -1,7 +1,6 @@
 //! AddTagsToResource, RemoveTagsFromResource, ListTagsForResource, for parameters.
 
-use std::collections::BTreeMap;
-
+use berth_aws::tags::{Ordered, TagError};
 use berth_aws::RequestContext;
 use berth_ssm_model::shapes::*;
 
@@ -10,29 +9,34 @@ use crate::error::{Result, SsmError};
 use crate::records::{param_key, ParamRec};
 use crate::Ssm;
 
-/// Checks tags against AWS's rules; answers them as a map and their keys in order.
-pub(crate) fn check_tags(tags: &[Tag]) -> Result<(BTreeMap<String, String>, Vec<String>)> {
-    let pairs: Vec<(&str, &str)> = tags
-        .iter()
-        .map(|t| {
-            (
-                t.key.as_deref().unwrap_or_default(),
-                t.value.as_deref().unwrap_or_default(),
-            )
-        })
-        .collect();
-    berth_aws::tags::check(pairs.iter().copied()).map_err(|e| match e {
-        berth_aws::tags::TagError::TooMany => SsmError::TooManyTags(e.to_string()),
+fn tag_error(e: TagError) -> SsmError {
+    match e {
+        TagError::TooMany => SsmError::TooManyTags(e.to_string()),
         other => SsmError::invalid(other.to_string()),
-    })?;
-    let order = pairs.iter().map(|(k, _)| (*k).to_owned()).collect();
-    Ok((
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-        order,
-    ))
+    }
+}
+
+/// Checks tags against AWS's rules, keeping their order.
+pub(crate) fn check_tags(tags: &[Tag]) -> Result<Ordered> {
+    Ordered::checked(tags.iter().map(|t| {
+        (
+            t.key.as_deref().unwrap_or_default(),
+            t.value.as_deref().unwrap_or_default(),
+        )
+    }))
+    .map_err(tag_error)
+}
+
+fn ordered(p: &ParamRec) -> Ordered {
+    Ordered {
+        map: p.tags.clone(),
+        order: p.tag_order.clone(),
+    }
+}
+
+fn store(p: &mut ParamRec, t: Ordered) {
+    p.tags = t.map;
+    p.tag_order = t.order;
 }
 
 fn only_parameters(t: Option<&ResourceTypeForTagging>) -> Result<()> {
@@ -70,23 +74,11 @@ impl Ssm {
         req: AddTagsToResourceRequest,
     ) -> Result<Empty> {
         only_parameters(req.resource_type.as_ref())?;
-        let (new, order) = check_tags(req.tags.as_deref().unwrap_or_default())?;
+        let new = check_tags(req.tags.as_deref().unwrap_or_default())?;
         self.retag(ctx, req.resource_id.as_deref().unwrap_or_default(), |p| {
-            for k in &order {
-                if !p.tags.contains_key(k) {
-                    p.tag_order.push(k.clone());
-                }
-            }
-            p.tags.extend(new);
-            let all: Vec<Tag> = p
-                .tags
-                .iter()
-                .map(|(k, v)| Tag {
-                    key: Some(k.clone()),
-                    value: Some(v.clone()),
-                })
-                .collect();
-            check_tags(&all).map(|_| ())
+            let merged = ordered(p).merged(&new).map_err(tag_error)?;
+            store(p, merged);
+            Ok(())
         })?;
         Ok(Empty::default())
     }
@@ -99,10 +91,8 @@ impl Ssm {
         only_parameters(req.resource_type.as_ref())?;
         let keys = req.tag_keys.clone().unwrap_or_default();
         self.retag(ctx, req.resource_id.as_deref().unwrap_or_default(), |p| {
-            for k in &keys {
-                p.tags.remove(k);
-            }
-            p.tag_order.retain(|k| !keys.contains(k));
+            let kept = ordered(p).without(&keys);
+            store(p, kept);
             Ok(())
         })?;
         Ok(Empty::default())
@@ -121,18 +111,14 @@ impl Ssm {
             .ok_or_else(|| {
                 SsmError::InvalidResourceId(format!("The resource ID {id} is not valid."))
             })?;
-        let mut keys: Vec<&String> = p
-            .tag_order
-            .iter()
-            .filter(|k| p.tags.contains_key(*k))
-            .collect();
-        keys.extend(p.tags.keys().filter(|k| !p.tag_order.contains(k)));
         Ok(ListTagsForResourceResult {
             tag_list: Some(
-                keys.into_iter()
-                    .map(|k| Tag {
+                ordered(&p)
+                    .in_order()
+                    .into_iter()
+                    .map(|(k, v)| Tag {
                         key: Some(k.clone()),
-                        value: p.tags.get(k).cloned(),
+                        value: Some(v.clone()),
                     })
                     .collect(),
             ),
