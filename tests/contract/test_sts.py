@@ -50,7 +50,7 @@ def test_the_answer_is_query_xml(server, endpoint):
     "body,code",
     [
         (b"Action=NoSuchThing&Version=2011-06-15", b"InvalidAction"),
-        (b"Action=GetSessionToken&Version=2011-06-15", b"InvalidAction"),
+        (b"Action=GetFederationToken&Version=2011-06-15&Name=x", b"InvalidAction"),
         (b"Version=2011-06-15", b"MissingAction"),
         (b"%%%&&==", None),
         (os.urandom(64), None),
@@ -70,6 +70,6 @@ def test_bad_requests_get_xml_4xx_errors(server, endpoint, body, code):
 def test_boto3_reads_errors_as_typed_codes(server):
     sts = sts_client(server.endpoint)
     with pytest.raises(ClientError) as e:
-        sts.get_session_token()
+        sts.get_federation_token(Name="fed")
     assert e.value.response["Error"]["Code"] == "InvalidAction"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -13,6 +13,8 @@ pub struct RequestContext {
     pub principal_id: String,
     pub access_key_id: String,
     pub request_id: String,
+    /// The address the request came from (`aws:SourceIp`), when the server knows it.
+    pub source_ip: Option<String>,
 }
 
 impl RequestContext {
@@ -26,6 +28,7 @@ impl RequestContext {
             principal_id: account.into(),
             access_key_id: String::new(),
             request_id: crate::ids::request_id(),
+            source_ip: None,
         }
     }
 }

@@ -5,6 +5,7 @@ mod agent_config;
 mod bench;
 mod cli;
 mod explain;
+mod identities;
 mod logs_cmd;
 mod region;
 mod replication_peers;

@@ -15,6 +15,8 @@ use berth_secretsmanager::{SecretsManager, SecretsManagerService};
 use berth_ssm::{Ssm, SsmService};
 use berth_sts::{Sts, StsService};
 
+use crate::identities::{IamRoles, RegionIdentities};
+
 /// What a region's services need to start.
 pub struct RegionConfig<'a> {
     pub data_dir: &'a Path,
@@ -86,8 +88,9 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         .context("loading the Secrets Manager state")?;
     let ssm = Ssm::open(store.clone(), ring.clone(), clock.clone())
         .context("loading the Parameter Store state")?;
-    let iam =
-        Arc::new(Iam::open(store.clone(), ring, clock.clone()).context("loading the IAM state")?);
+    let iam = Arc::new(
+        Iam::open(store.clone(), ring.clone(), clock.clone()).context("loading the IAM state")?,
+    );
     let ecs = Ecs::open(
         store.clone(),
         clock.clone(),
@@ -130,16 +133,24 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         c.task_retention_secs,
     )
     .context("loading the ECS state of every account")?;
+    let sts = Arc::new(Sts::new(
+        ring.clone(),
+        clock.clone(),
+        Arc::new(IamRoles(iam.clone())),
+    ));
     Ok(Region {
         ecs,
-        identities: Arc::new(IamIdentities::new(iam.clone())),
+        identities: Arc::new(RegionIdentities {
+            iam: IamIdentities::new(iam.clone()),
+            sts: sts.clone(),
+        }),
         services: vec![
             ecs_service,
             LogsService::new(Arc::new(logs)),
             EcrService::new(Arc::new(ecr)),
             SecretsManagerService::new(Arc::new(secrets)),
             SsmService::new(Arc::new(ssm)),
-            StsService::new(Arc::new(Sts::new())),
+            StsService::new(sts),
             IamService::new(iam),
         ],
     })

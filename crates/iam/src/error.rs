@@ -63,6 +63,10 @@ impl IamError {
     pub fn no_user(name: &str) -> Self {
         IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
     }
+
+    pub fn no_role(name: &str) -> Self {
+        IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+    }
 }
 
 impl From<berth_commit::CommitError> for IamError {

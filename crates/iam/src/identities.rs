@@ -1,79 +1,155 @@
 //! The keys IAM made, as the server's authentication asks for them, and the decisions on
-//! what their users may do (their inline policies, by berth-iam-policy).
+//! what callers may do: a user's policies (inline and attached), an assumed role's policies
+//! narrowed by its session's policies, by berth-iam-policy.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use berth_aws::identity::{Identities, Identity};
+use berth_aws::identity::{Identities, Identity, Session};
 use berth_aws::RequestContext;
 use berth_iam_policy::{evaluate, Decision, Kind, Policy, Principal, Request};
 
+use crate::ops::managed_policies;
 use crate::records::{user_key, KeyRec, UserRec};
+use crate::state::State;
 use crate::Iam;
 
-/// A user's parsed policies, kept while its record is the same one (the cache holds the
-/// record, so a replaced one can never share its address).
-type Parsed = (Arc<UserRec>, Arc<Vec<Policy>>, bool);
 /// A key's identity (its secret opened), kept while its and its user's records are the same.
 type Opened = (Arc<KeyRec>, Arc<UserRec>, Identity);
-/// A decision on (user, action, resource), kept while the user's record is the same one.
-type Decided = (Arc<UserRec>, Result<(), String>);
 /// Decisions kept at most (the cache starts over beyond).
 const MAX_DECISIONS: usize = 10_000;
 
-/// [`Identities`] over IAM's access keys: a key's user is its principal, and the user's
-/// policies decide its calls.
+/// What follows from one version of IAM's state: parsed policies per principal, and
+/// decisions per (key, action, resource). Any IAM write starts it over.
+#[derive(Default)]
+struct Derived {
+    state: Option<Arc<State>>,
+    /// `user/<account>/<name>` or `role/<account>/<name>` → its policies, and whether none
+    /// of them looks at the time.
+    parsed: HashMap<String, (Arc<Vec<Policy>>, bool)>,
+    decided: HashMap<String, Result<(), String>>,
+}
+
+/// [`Identities`] over IAM's access keys and policies.
 pub struct IamIdentities {
     iam: Arc<Iam>,
-    parsed: RwLock<HashMap<String, Parsed>>,
     opened: RwLock<HashMap<String, Opened>>,
-    decided: RwLock<HashMap<String, Decided>>,
+    derived: RwLock<Derived>,
+}
+
+/// Whether a document reads the time (then a decision holds only for its moment).
+fn reads_time(doc: &str) -> bool {
+    let d = doc.to_ascii_lowercase();
+    d.contains("aws:currenttime") || d.contains("aws:epochtime")
+}
+
+/// The policies in force for a user or role: inline ones, then attached ones' default
+/// versions. Stored documents passed the same parse when they were put.
+fn compile<'a>(
+    state: &State,
+    account: &str,
+    inline: impl Iterator<Item = &'a String>,
+    attached: &[String],
+) -> (Vec<Policy>, bool) {
+    let mut docs: Vec<String> = inline.cloned().collect();
+    for arn in attached {
+        if let Some(m) = managed_policies::find(state, account, arn) {
+            if let Some((_, doc, _)) = m.versions.iter().find(|(v, _, _)| *v == m.default_version) {
+                docs.push(doc.clone());
+            }
+        }
+    }
+    let timeless = !docs.iter().any(|d| reads_time(d));
+    let parsed = docs
+        .iter()
+        .filter_map(|d| Policy::parse(d, Kind::Identity).ok())
+        .collect();
+    (parsed, timeless)
 }
 
 impl IamIdentities {
     pub fn new(iam: Arc<Iam>) -> Self {
         IamIdentities {
             iam,
-            parsed: RwLock::new(HashMap::new()),
             opened: RwLock::new(HashMap::new()),
-            decided: RwLock::new(HashMap::new()),
+            derived: RwLock::new(Derived::default()),
         }
     }
 
-    /// The user's policies, parsed once per version of its record, and whether none of them
-    /// looks at the time (then a decision holds until the record changes).
-    fn policies_of(&self, key: &str, user: &Arc<UserRec>) -> (Arc<Vec<Policy>>, bool) {
-        if let Some((u, p, timeless)) = self
-            .parsed
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-        {
-            if Arc::ptr_eq(u, user) {
-                return (p.clone(), *timeless);
-            }
+    /// Runs `f` on what is derived from `state`, starting over if IAM has changed.
+    fn with_derived<R>(&self, state: &Arc<State>, f: impl FnOnce(&mut Derived) -> R) -> R {
+        let mut d = self.derived.write().unwrap_or_else(|p| p.into_inner());
+        if !d.state.as_ref().is_some_and(|s| Arc::ptr_eq(s, state)) {
+            *d = Derived {
+                state: Some(state.clone()),
+                ..Derived::default()
+            };
         }
-        let timeless = user.policies.values().all(|d| {
-            let d = d.to_ascii_lowercase();
-            !d.contains("aws:currenttime") && !d.contains("aws:epochtime")
-        });
-        // Stored documents passed the same parse when they were put.
-        let parsed: Vec<Policy> = user
-            .policies
-            .values()
-            .filter_map(|d| Policy::parse(d, Kind::Identity).ok())
-            .collect();
-        let parsed = Arc::new(parsed);
-        self.parsed
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_owned(), (user.clone(), parsed.clone(), timeless));
-        (parsed, timeless)
+        f(&mut d)
+    }
+
+    /// The policies of the principal `ctx` names, and whether they are timeless; Err if
+    /// it is gone.
+    fn policies_of(
+        &self,
+        state: &Arc<State>,
+        ctx: &RequestContext,
+        identity: &Identity,
+    ) -> Result<(Arc<Vec<Policy>>, bool), &'static str> {
+        let (memo, found) = match identity.session.as_ref().and_then(|s| s.role_arn.as_ref()) {
+            Some(role_arn) => {
+                let name = role_arn.rsplit('/').next().unwrap_or_default();
+                let key = user_key(&ctx.account, name);
+                let role = state
+                    .roles
+                    .get(&key)
+                    .ok_or("because the role no longer exists")?;
+                // A role made again under the same name is another role.
+                if !identity.principal_id.starts_with(&format!("{}:", role.id)) {
+                    return Err("because the role no longer exists");
+                }
+                (
+                    format!("role/{key}"),
+                    (
+                        role.policies.values().collect::<Vec<_>>(),
+                        role.attached.clone(),
+                    ),
+                )
+            }
+            None => {
+                let name = ctx.principal.rsplit('/').next().unwrap_or_default();
+                let key = user_key(&ctx.account, name);
+                let user = state
+                    .users
+                    .get(&key)
+                    .ok_or("because the user no longer exists")?;
+                (
+                    format!("user/{key}"),
+                    (
+                        user.policies.values().collect::<Vec<_>>(),
+                        user.attached.clone(),
+                    ),
+                )
+            }
+        };
+        if let Some(hit) = self.with_derived(state, |d| d.parsed.get(&memo).cloned()) {
+            return Ok(hit);
+        }
+        let (inline, attached) = found;
+        let (parsed, timeless) = compile(state, &ctx.account, inline.into_iter(), &attached);
+        let entry = (Arc::new(parsed), timeless);
+        self.with_derived(state, |d| d.parsed.insert(memo, entry.clone()));
+        Ok(entry)
+    }
+
+    /// A session's own policies: the documents it was given and its managed ARNs.
+    fn session_policies(state: &State, account: &str, s: &Session) -> (Vec<Policy>, bool) {
+        compile(state, account, s.policies.iter(), &s.policy_arns)
     }
 }
 
 impl Identities for IamIdentities {
-    fn lookup(&self, access_key_id: &str) -> Option<Identity> {
+    fn lookup(&self, access_key_id: &str, _session_token: Option<&str>) -> Option<Identity> {
         let state = self.iam.db.snapshot();
         let key = state.keys.get(access_key_id)?;
         let user = state.users.get(&user_key(&key.account, &key.user))?;
@@ -101,6 +177,7 @@ impl Identities for IamIdentities {
             principal: user.arn.clone(),
             principal_id: user.id.clone(),
             active: key.status == "Active",
+            session: None,
         };
         self.opened
             .write()
@@ -112,55 +189,118 @@ impl Identities for IamIdentities {
         Some(identity)
     }
 
-    fn authorize(&self, ctx: &RequestContext, action: &str, resource: &str) -> Result<(), String> {
+    fn authorize(
+        &self,
+        ctx: &RequestContext,
+        identity: &Identity,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), String> {
+        // IAM says "User:" of every principal, sessions too.
         let denied = |why: &str| {
             format!(
                 "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
                 ctx.principal
             )
         };
-        let name = ctx.principal.rsplit('/').next().unwrap_or_default();
-        let key = user_key(&ctx.account, name);
-        let Some(user) = self.iam.db.read(|s| s.users.get(&key).cloned()) else {
-            return Err(denied("because the user no longer exists"));
-        };
-        // Every context key but the time is the same for the same user, action and resource:
-        // unless a policy looks at the time, the decision can be kept.
-        let (policies, timeless) = self.policies_of(&key, &user);
-        let memo = format!("{key}\u{1}{action}\u{1}{resource}");
-        if timeless {
-            let cache = self.decided.read().unwrap_or_else(|p| p.into_inner());
-            if let Some((u, d)) = cache.get(&memo) {
-                if Arc::ptr_eq(u, &user) {
-                    return d.clone();
-                }
+        if let Some(s) = &identity.session {
+            if s.restricted && restricted(action) {
+                return Err(denied(
+                    "because credentials from GetSessionToken cannot call this action",
+                ));
             }
         }
-        let decision = self.decide(ctx, &policies, action, resource, &denied);
-        if timeless {
-            let mut cache = self.decided.write().unwrap_or_else(|p| p.into_inner());
-            if cache.len() >= MAX_DECISIONS {
-                cache.clear();
+        let root = identity
+            .session
+            .as_ref()
+            .is_some_and(|s| s.role_arn.is_none())
+            && ctx.principal.ends_with(":root");
+        if root
+            && identity
+                .session
+                .as_ref()
+                .is_some_and(|s| s.policies.is_empty() && s.policy_arns.is_empty())
+        {
+            return Ok(());
+        }
+        let state = self.iam.db.snapshot();
+        let memo = format!("{}\u{1}{action}\u{1}{resource}", ctx.access_key_id);
+        if let Some(d) = self.with_derived(&state, |d| d.decided.get(&memo).cloned()) {
+            return d;
+        }
+        let (own, mut timeless) = if root {
+            (Arc::new(Vec::new()), true)
+        } else {
+            self.policies_of(&state, ctx, identity).map_err(denied)?
+        };
+        let session = identity.session.as_ref().map(|s| {
+            let (p, t) = Self::session_policies(&state, &ctx.account, s);
+            timeless &= t;
+            p
+        });
+        let request = self.request(ctx, identity, action, resource);
+        let decision = if root {
+            Decision::Allow(berth_iam_policy::StatementRef {
+                kind: Kind::Identity,
+                policy: 0,
+                statement: 0,
+                sid: None,
+            })
+        } else {
+            evaluate(&own.iter().collect::<Vec<_>>(), &request)
+        };
+        let decision = match (decision, session) {
+            (Decision::ExplicitDeny(by), _) => Err(denied(&format!(
+                "with an explicit deny in an identity-based policy ({by})"
+            ))),
+            (Decision::ImplicitDeny { .. }, _) => Err(denied(&format!(
+                "because no identity-based policy allows the {action} action"
+            ))),
+            (Decision::Allow(_), Some(session)) if !session.is_empty() => {
+                match evaluate(&session.iter().collect::<Vec<_>>(), &request) {
+                    Decision::Allow(_) => Ok(()),
+                    Decision::ExplicitDeny(by) => Err(denied(&format!(
+                        "with an explicit deny in a session policy ({by})"
+                    ))),
+                    Decision::ImplicitDeny { .. } => Err(denied(&format!(
+                        "because no session policy allows the {action} action"
+                    ))),
+                }
             }
-            cache.insert(memo, (user.clone(), decision.clone()));
+            (Decision::Allow(_), _) => Ok(()),
+        };
+        if timeless {
+            self.with_derived(&state, |d| {
+                if d.decided.len() >= MAX_DECISIONS {
+                    d.decided.clear();
+                }
+                d.decided.insert(memo, decision.clone());
+            });
         }
         decision
     }
 }
 
+/// What GetSessionToken's credentials may not call.
+fn restricted(action: &str) -> bool {
+    let lower = action.to_ascii_lowercase();
+    lower.starts_with("iam:")
+        || (lower.starts_with("sts:")
+            && lower != "sts:assumerole"
+            && lower != "sts:getcalleridentity")
+}
+
 impl IamIdentities {
-    /// Evaluates the user's policies for one call.
-    fn decide(
+    /// The request IAM's policies are evaluated against, with the context keys Berth knows.
+    fn request(
         &self,
         ctx: &RequestContext,
-        policies: &[Policy],
+        identity: &Identity,
         action: &str,
         resource: &str,
-        denied: &dyn Fn(&str) -> String,
-    ) -> Result<(), String> {
-        let refs: Vec<&Policy> = policies.iter().collect();
+    ) -> Request {
         let now = self.iam.clock.now_millis() / 1000;
-        let request = Request::new(
+        let mut request = Request::new(
             Principal::from_arn(ctx.principal.as_str()),
             action,
             resource,
@@ -169,20 +309,26 @@ impl IamIdentities {
         .with("aws:CurrentTime", rfc3339(now).as_str())
         .with("aws:EpochTime", now.to_string().as_str())
         .with("aws:SecureTransport", "false");
-        match evaluate(&refs, &request) {
-            Decision::Allow(_) => Ok(()),
-            Decision::ExplicitDeny(by) => Err(denied(&format!(
-                "with an explicit deny in an identity-based policy ({by})"
-            ))),
-            Decision::ImplicitDeny { .. } => Err(denied(&format!(
-                "because no identity-based policy allows the {action} action"
-            ))),
+        if let Some(ip) = &ctx.source_ip {
+            request = request.with("aws:SourceIp", ip.as_str());
         }
+        if let Some(s) = &identity.session {
+            request = request
+                .with("aws:TokenIssueTime", rfc3339(s.issued).as_str())
+                .with("aws:MultiFactorAuthPresent", "false");
+            if let Some(role) = &s.role_arn {
+                request = request.with("aws:PrincipalArn", role.as_str());
+            }
+            for (k, v) in &s.tags {
+                request = request.with(&format!("aws:PrincipalTag/{k}"), v.as_str());
+            }
+        }
+        request
     }
 }
 
 /// `2026-12-03T14:05:40Z` from epoch seconds (days from the civil calendar, no leap seconds).
-fn rfc3339(secs: u64) -> String {
+pub fn rfc3339(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Howard Hinnant's days-to-civil.
@@ -205,12 +351,19 @@ fn rfc3339(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::*;
 
     #[test]
     fn epoch_seconds_read_as_utc_dates() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_796_306_740), "2026-12-03T14:05:40Z");
+    }
+
+    #[test]
+    fn session_token_credentials_keep_off_iam_and_most_of_sts() {
+        assert!(restricted("iam:CreateUser") && restricted("sts:GetSessionToken"));
+        assert!(!restricted("sts:AssumeRole") && !restricted("sts:GetCallerIdentity"));
+        assert!(!restricted("ecs:ListClusters"));
     }
 }

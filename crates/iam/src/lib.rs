@@ -1,4 +1,5 @@
-//! AWS Identity and Access Management over AWS Query: users and their access keys.
+//! AWS Identity and Access Management over AWS Query: users and their access keys, roles,
+//! inline and managed policies.
 //!
 //! The shape is the other services' (the server transcodes the Query form into the input's
 //! JSON document with the generated schema, berth-iam-model): [`dispatch`] picks the handler
@@ -57,6 +58,12 @@ impl Iam {
     ) -> Result<Self> {
         let db = state::open(store)?;
         Ok(Iam { db, ring, clock })
+    }
+
+    /// Role `name` of `account`, as STS's AssumeRole reads it.
+    pub fn find_role(&self, account: &str, name: &str) -> Option<Arc<records::RoleRec>> {
+        self.db
+            .read(|s| s.roles.get(&records::user_key(account, name)).cloned())
     }
 
     pub(crate) fn now(&self) -> f64 {

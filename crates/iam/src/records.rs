@@ -1,5 +1,7 @@
-//! What IAM keeps: users keyed `<account>/<name>`, access keys keyed by their id (global:
-//! the server finds a key by its id alone). A key's secret is only ever stored sealed.
+//! What IAM keeps: users, roles and customer managed policies keyed `<account>/<name>`,
+//! access keys keyed by their id (global: the server finds a key by its id alone). A key's
+//! secret is only ever stored sealed. AWS managed policies are not records: they are the
+//! table in `aws_policies.rs`.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +29,9 @@ pub struct UserRec {
     /// Inline policies: name → document, as given.
     #[serde(default)]
     pub policies: BTreeMap<String, String>,
+    /// Managed policies attached, by ARN, in the order attached.
+    #[serde(default)]
+    pub attached: Vec<String>,
 }
 berth_commit::record!(State: UserRec, "iam/user", users, |r| user_key(&r.account, &r.name));
 
@@ -44,3 +49,80 @@ pub struct KeyRec {
     pub created: f64,
 }
 berth_commit::record!(State: KeyRec, "iam/access-key", keys, |r| r.id.clone());
+
+/// A role: who may assume it (its trust policy) and what its sessions may do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleRec {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    /// `AROA…`, never reused.
+    pub id: String,
+    pub arn: String,
+    pub created: f64,
+    /// The trust policy, as given.
+    pub trust: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Longest session AssumeRole may give, in seconds (3600 to 43200).
+    pub max_session: i32,
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tag_order: Vec<String>,
+    /// Inline policies: name → document, as given.
+    #[serde(default)]
+    pub policies: BTreeMap<String, String>,
+    /// Managed policies attached, by ARN, in the order attached.
+    #[serde(default)]
+    pub attached: Vec<String>,
+    /// When a session of the role last made a call (seconds), if one has.
+    #[serde(default)]
+    pub last_used: Option<f64>,
+}
+berth_commit::record!(State: RoleRec, "iam/role", roles, |r| user_key(&r.account, &r.name));
+
+/// One version of a managed policy's document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionRec {
+    /// `v1`, `v2`, …
+    pub id: String,
+    pub document: String,
+    pub created: f64,
+}
+
+/// A customer managed policy and its versions (at most five).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRec {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    /// `ANPA…`.
+    pub id: String,
+    pub arn: String,
+    pub created: f64,
+    pub updated: f64,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub default_version: String,
+    pub versions: Vec<VersionRec>,
+    /// The number the next version gets.
+    pub next_version: u32,
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tag_order: Vec<String>,
+}
+berth_commit::record!(State: PolicyRec, "iam/policy", policies, |r| user_key(&r.account, &r.name));
+
+impl PolicyRec {
+    /// The document of the default version.
+    pub fn document(&self) -> &str {
+        self.versions
+            .iter()
+            .find(|v| v.id == self.default_version)
+            .map(|v| v.document.as_str())
+            .unwrap_or_default()
+    }
+}

@@ -11,6 +11,8 @@ use crate::records::*;
 pub struct State {
     pub users: Table<UserRec>,
     pub keys: Table<KeyRec>,
+    pub roles: Table<RoleRec>,
+    pub policies: Table<PolicyRec>,
 }
 
 impl berth_commit::Tables for State {
@@ -23,7 +25,9 @@ pub type Tx<'a> = berth_commit::Tx<'a, State>;
 pub fn open(store: Arc<dyn berth_store::Store>) -> Result<Db> {
     Ok(Db::open(store, |l| {
         l.load::<UserRec>()?;
-        l.load::<KeyRec>()
+        l.load::<KeyRec>()?;
+        l.load::<RoleRec>()?;
+        l.load::<PolicyRec>()
     })?)
 }
 
@@ -35,6 +39,40 @@ impl State {
             .range(prefix.clone()..)
             .take_while(move |(k, _)| k.starts_with(&prefix))
             .map(|(_, u)| u)
+    }
+
+    /// An account's roles, in name order.
+    pub fn roles_of<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a Arc<RoleRec>> + 'a {
+        let prefix = format!("{account}/");
+        self.roles
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(_, r)| r)
+    }
+
+    /// An account's customer managed policies, in name order.
+    pub fn policies_of<'a>(
+        &'a self,
+        account: &str,
+    ) -> impl Iterator<Item = &'a Arc<PolicyRec>> + 'a {
+        let prefix = format!("{account}/");
+        self.policies
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(_, r)| r)
+    }
+
+    /// How many users and roles have the managed policy `arn` attached.
+    pub fn attachments(&self, arn: &str) -> usize {
+        let users = self
+            .users
+            .values()
+            .filter(|u| u.attached.iter().any(|a| a == arn));
+        let roles = self
+            .roles
+            .values()
+            .filter(|r| r.attached.iter().any(|a| a == arn));
+        users.count() + roles.count()
     }
 
     /// A user's access keys.

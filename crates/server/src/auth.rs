@@ -46,8 +46,9 @@ impl CredentialProvider for ForRequest<'_> {
 pub struct Caller {
     pub ctx: RequestContext,
     pub signing_name: String,
-    /// Signed with a key a service made (an IAM user's): its policies decide.
-    pub made: bool,
+    /// Signed with a key a service made (an IAM user's, STS's temporary credentials): its
+    /// policies decide.
+    pub made: Option<Identity>,
 }
 
 impl Keys {
@@ -72,18 +73,18 @@ impl Keys {
     /// Decides a call of a caller signing with a key a service made; the others (configured
     /// keys: accounts' roots) may do everything.
     pub fn authorize(&self, caller: &Caller, action: &str, resource: &str) -> Result<(), String> {
-        match self.identities.get() {
-            Some(ids) if caller.made => ids.authorize(&caller.ctx, action, resource),
+        match (self.identities.get(), &caller.made) {
+            (Some(ids), Some(identity)) => ids.authorize(&caller.ctx, identity, action, resource),
             _ => Ok(()),
         }
     }
 
     /// A key a service made, if it is one (not a configured key).
-    fn made(&self, access_key_id: &str) -> Option<Identity> {
+    fn made(&self, access_key_id: &str, token: Option<&str>) -> Option<Identity> {
         if self.keys.contains_key(access_key_id) {
             return None;
         }
-        self.identities.get()?.lookup(access_key_id)
+        self.identities.get()?.lookup(access_key_id, token)
     }
 
     /// Authenticates a request; its context carries `request_id`.
@@ -95,12 +96,29 @@ impl Keys {
         request_id: &str,
         signing_region: impl Fn(&str) -> Option<&'static str>,
     ) -> Result<Caller, AwsError> {
-        let made = berth_sigv4::credential_scope(req).and_then(|s| self.made(&s.access_key_id));
+        let token = berth_sigv4::security_token(req);
+        let made = berth_sigv4::credential_scope(req)
+            .and_then(|s| self.made(&s.access_key_id, token.as_deref()));
         if made.as_ref().is_some_and(|i| !i.active) {
             return Err(AwsError::new(
                 403,
                 "InvalidClientTokenId",
                 "The security token included in the request is invalid: the access key is inactive.",
+            ));
+        }
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if made
+            .as_ref()
+            .and_then(|i| i.session.as_ref())
+            .is_some_and(|s| s.expires <= now)
+        {
+            return Err(AwsError::new(
+                403,
+                EXPIRED_TOKEN,
+                "The security token included in the request is expired",
             ));
         }
         let (key, account, region, service) = match berth_sigv4::verify(
@@ -130,9 +148,7 @@ impl Keys {
                 ),
             ));
         }
-        let made_key = made.is_some();
         Ok(Caller {
-            made: made_key,
             ctx: RequestContext {
                 partition: "aws".into(),
                 principal: made
@@ -140,18 +156,25 @@ impl Keys {
                     .map(|i| i.principal.clone())
                     .unwrap_or_else(|| format!("arn:aws:iam::{account}:root")),
                 principal_id: made
-                    .map(|i| i.principal_id)
+                    .as_ref()
+                    .map(|i| i.principal_id.clone())
                     .unwrap_or_else(|| account.clone()),
                 // A global service's clients sign for `us-east-1`; the call acts here.
                 region: self.region.clone(),
                 account,
                 access_key_id: key,
                 request_id: request_id.to_owned(),
+                source_ip: None,
             },
             signing_name: service,
+            made,
         })
     }
 }
+
+/// The code of an expired session token's refusal (AWS JSON services'; Query's is
+/// `ExpiredToken`).
+pub const EXPIRED_TOKEN: &str = "ExpiredTokenException";
 
 /// The account an unconfigured key acts in: the key itself if it is 12 digits.
 fn account_of(access_key_id: &str) -> String {

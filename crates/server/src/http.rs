@@ -106,7 +106,10 @@ impl Server {
         for s in self.app.table.services() {
             crate::jobs::spawn(s.clone());
         }
-        axum::serve(self.listener, self.router)
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServerError::Serve)
@@ -139,11 +142,19 @@ async fn aws_request(State(app): State<Arc<App>>, req: axum::extract::Request) -
     if let Some((_, surface)) = surface {
         return surface.clone().handle(req).await;
     }
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical().to_string());
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let request_id = berth_aws::ids::request_id();
     let wire = ServiceTable::wire_of(uri.path(), &headers);
-    match answer(&app, wire, &method, &uri, &headers, body, &request_id).await {
+    let from = From {
+        request_id: &request_id,
+        peer,
+    };
+    match answer(&app, wire, &method, &uri, &headers, body, from).await {
         Ok((bytes, service)) => wire::ok(bytes, service.info(), &request_id),
         Err((e, service)) => {
             if e.status >= 500 {
@@ -156,6 +167,12 @@ async fn aws_request(State(app): State<Arc<App>>, req: axum::extract::Request) -
     }
 }
 
+/// Where a request came from: its id, and the peer's address when known.
+struct From<'a> {
+    request_id: &'a str,
+    peer: Option<String>,
+}
+
 type Answer = Result<(Vec<u8>, Arc<dyn Service>), (AwsError, Option<Arc<dyn Service>>)>;
 
 async fn answer(
@@ -165,8 +182,9 @@ async fn answer(
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
-    request_id: &str,
+    from: From<'_>,
 ) -> Answer {
+    let request_id = from.request_id;
     let routed = app.table.route(wire, uri.path(), headers);
     let service = routed.as_ref().ok().map(|r| r.service.clone());
     let limit = service
@@ -184,10 +202,16 @@ async fn answer(
         headers,
         body: &body,
     };
-    let caller = app
+    let mut caller = app
         .keys
         .authenticate(&req, request_id, |name| app.table.signing_region(name))
-        .map_err(fail)?;
+        .map_err(|mut e| {
+            if wire == Wire::Query && e.code == crate::auth::EXPIRED_TOKEN {
+                e.code = "ExpiredToken".into();
+            }
+            fail(e)
+        })?;
+    caller.ctx.source_ip = from.peer;
     let (routed, call_body) = if wire == Wire::Query {
         app.table
             .route_query(&caller.signing_name, &body)

@@ -66,7 +66,7 @@ use std::fmt;
 pub use clock::{MAX_EXPIRES_SECS, MAX_SKEW_SECS};
 pub use error::{AuthError, SIGNATURE_MISMATCH_MESSAGE};
 pub use signing::{ALGORITHM, UNSIGNED_PAYLOAD};
-pub use verify::{credential_scope, verify};
+pub use verify::{credential_scope, security_token, verify};
 
 /// What the server knows about one access key.
 #[derive(Clone, PartialEq, Eq)]

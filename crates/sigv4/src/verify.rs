@@ -131,3 +131,15 @@ fn payload_hash_candidates(req: &Request<'_>, auth: &AuthParams) -> Result<Vec<S
 pub fn credential_scope(req: &Request<'_>) -> Option<Scope> {
     parse::scope_of(req)
 }
+
+/// The request's session token (temporary credentials): the `X-Amz-Security-Token` header,
+/// or the presigned query's parameter of that name.
+pub fn security_token(req: &Request<'_>) -> Option<String> {
+    if let Some(v) = req.headers.get("x-amz-security-token") {
+        return v.to_str().ok().map(str::to_owned);
+    }
+    crate::canonical::parse_query(req.query?)
+        .into_iter()
+        .find(|p| p.name_is("X-Amz-Security-Token"))
+        .and_then(|p| String::from_utf8(p.value).ok())
+}

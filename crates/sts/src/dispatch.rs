@@ -29,6 +29,8 @@ impl Sts {
         use Operation as O;
         match op {
             O::GetCallerIdentity => call(body, |r| self.get_caller_identity(ctx, r)),
+            O::AssumeRole => call(body, |r| self.assume_role(ctx, r)),
+            O::GetSessionToken => call(body, |r| self.get_session_token(ctx, r)),
             other => Err(StsError::NotYet(format!(
                 "The action {} is not supported by Berth yet.",
                 other.name()

@@ -13,6 +13,14 @@ pub enum StsError {
     /// An operation of the model Berth does not answer yet.
     #[error("{0}")]
     NotYet(String),
+    /// The caller may not (a trust policy that does not name it, session credentials
+    /// asking for a session).
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    MalformedPolicy(String),
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
     /// A real fault on Berth's side.
     #[error("{0}")]
     Internal(String),
@@ -24,6 +32,9 @@ impl StsError {
             StsError::Validation(_) => "ValidationError",
             StsError::Malformed(_) => "MalformedQueryString",
             StsError::NotYet(_) => "InvalidAction",
+            StsError::AccessDenied(_) => "AccessDenied",
+            StsError::MalformedPolicy(_) => "MalformedPolicyDocument",
+            StsError::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             StsError::Internal(_) => "InternalFailure",
         }
     }
@@ -31,6 +42,7 @@ impl StsError {
     pub fn status(&self) -> u16 {
         match self {
             StsError::Internal(_) => 500,
+            StsError::AccessDenied(_) => 403,
             _ => 400,
         }
     }

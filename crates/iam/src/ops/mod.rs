@@ -1,10 +1,17 @@
 //! The operations, one module per resource, and what they share: names, ids, pages.
 
 mod access_keys;
-mod user_policies;
+mod attachments;
+pub(crate) mod aws_policies;
+mod entities;
+mod inline_policies;
+pub(crate) mod managed_policies;
+mod roles;
+mod tags;
 mod users;
 
 use berth_aws::RequestContext;
+use berth_iam_model::shapes::Tag;
 
 use crate::error::{IamError, Result};
 
@@ -35,13 +42,44 @@ pub(crate) fn new_secret() -> Result<String> {
 
 /// A user name: 1-64 of letters, digits and `+=,.@_-`.
 pub(crate) fn check_user_name(name: &str) -> Result<()> {
+    check_name(name, "userName", 64)
+}
+
+/// A name of `field` (`roleName`, `policyName`): 1-`max` of letters, digits and `+=,.@_-`.
+pub(crate) fn check_name(name: &str, field: &str, max: usize) -> Result<()> {
     let ok = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
-    if name.is_empty() || name.len() > 64 || !name.chars().all(ok) {
+    if name.is_empty() || name.len() > max || !name.chars().all(ok) {
         return Err(IamError::Validation(format!(
-            "1 validation error detected: Value '{name}' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+            "1 validation error detected: Value '{name}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
         )));
     }
     Ok(())
+}
+
+/// A request's tags, checked, in the order given.
+pub(crate) fn checked_tags(tags: Option<&Vec<Tag>>) -> Result<berth_aws::tags::Ordered> {
+    berth_aws::tags::Ordered::checked(tags.into_iter().flatten().map(|t| {
+        (
+            t.key.as_deref().unwrap_or_default(),
+            t.value.as_deref().unwrap_or_default(),
+        )
+    }))
+    .map_err(|e| IamError::InvalidInput(e.to_string()))
+}
+
+/// Stored tags as IAM answers them, in the order they were given.
+pub(crate) fn tag_list(
+    order: &[String],
+    map: &std::collections::BTreeMap<String, String>,
+) -> Vec<Tag> {
+    order
+        .iter()
+        .filter_map(|k| map.get(k).map(|v| (k, v)))
+        .map(|(k, v)| Tag {
+            key: Some(k.clone()),
+            value: Some(v.clone()),
+        })
+        .collect()
 }
 
 /// A path: `/`, or `/` … `/` of printable ASCII, at most 512.

@@ -3,21 +3,15 @@
 use berth_aws::RequestContext;
 use berth_iam_model::shapes::*;
 
-use super::{check_path, check_user_name, new_id, page, target_user, Empty};
+use super::{
+    check_path, check_user_name, checked_tags, new_id, page, tag_list, target_user, Empty,
+};
 use crate::error::{IamError, Result};
 use crate::records::{user_key, UserRec};
 use crate::Iam;
 
 fn view(u: &UserRec) -> User {
-    let tags: Vec<Tag> = u
-        .tag_order
-        .iter()
-        .filter_map(|k| u.tags.get(k).map(|v| (k, v)))
-        .map(|(k, v)| Tag {
-            key: Some(k.clone()),
-            value: Some(v.clone()),
-        })
-        .collect();
+    let tags = tag_list(&u.tag_order, &u.tags);
     User {
         path: Some(u.path.clone()),
         user_name: Some(u.name.clone()),
@@ -39,13 +33,7 @@ impl Iam {
         check_user_name(&name)?;
         let path = req.path.clone().unwrap_or_else(|| "/".into());
         check_path(&path)?;
-        let tags = berth_aws::tags::Ordered::checked(req.tags.iter().flatten().map(|t| {
-            (
-                t.key.as_deref().unwrap_or_default(),
-                t.value.as_deref().unwrap_or_default(),
-            )
-        }))
-        .map_err(|e| IamError::InvalidInput(e.to_string()))?;
+        let tags = checked_tags(req.tags.as_ref())?;
         if req.permissions_boundary.is_some() {
             return Err(IamError::NotYet(
                 "Berth does not apply permissions boundaries yet.".into(),
@@ -74,6 +62,7 @@ impl Iam {
                 tags: tags.map.clone(),
                 tag_order: tags.order.clone(),
                 policies: Default::default(),
+                attached: Vec::new(),
             };
             debug_assert_eq!(key, user_key(&user.account, &user.name));
             tx.put(user.clone())?;
@@ -142,6 +131,16 @@ impl Iam {
             {
                 return Err(IamError::DeleteConflict(
                     "Cannot delete entity, must delete policies first.".into(),
+                ));
+            }
+            if tx
+                .state
+                .users
+                .get(&key)
+                .is_some_and(|u| !u.attached.is_empty())
+            {
+                return Err(IamError::DeleteConflict(
+                    "Cannot delete entity, must detach all policies first.".into(),
                 ));
             }
             tx.delete::<UserRec>(&key);

@@ -29,7 +29,7 @@ mod tests {
     #[test]
     fn the_root_is_its_account() {
         let ctx = RequestContext::for_account("123456789012", "us-east-1");
-        let out = Sts::new()
+        let out = crate::test_sts()
             .get_caller_identity(&ctx, GetCallerIdentityRequest::default())
             .expect("identity");
         assert_eq!(out.account.as_deref(), Some("123456789012"));

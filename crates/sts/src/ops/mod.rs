@@ -1,3 +1,2 @@
-//! The operations, one module per concern.
-
 mod identity;
+pub(crate) mod sessions;
