@@ -71,6 +71,7 @@ pub struct Agent {
     joined: Mutex<HashMap<String, JoinHandle<()>>>,
     joining: tokio::sync::Mutex<()>,
     metadata: Option<JoinHandle<()>>,
+    credentials: Option<JoinHandle<()>>,
 }
 
 impl Drop for Agent {
@@ -84,6 +85,9 @@ impl Drop for Agent {
             h.abort();
         }
         if let Some(h) = &self.metadata {
+            h.abort();
+        }
+        if let Some(h) = &self.credentials {
             h.abort();
         }
     }
@@ -125,6 +129,13 @@ impl Agent {
             Arc::new(CloudWatchLogs::new(endpoint.clone())),
             &cfg.data_dir,
         );
+        let roles = Arc::new(crate::task_roles::TaskRoles::new(
+            Arc::new(crate::task_roles::ApiRoles::new(endpoint.clone())),
+            &state.owner,
+        ));
+        let credentials =
+            crate::task_roles::endpoint::serve(roles.clone(), &endpoint.host, cfg.credentials_port)
+                .await;
         let shared = Arc::new(Shared {
             images: Images::new(
                 runtime.clone(),
@@ -141,6 +152,8 @@ impl Agent {
             task_metadata,
             logs,
             secrets: Arc::new(crate::secrets::ApiSecrets::new(endpoint.clone())),
+            roles,
+            credentials_port: credentials.as_ref().map(|(port, _)| *port),
         });
         if shared.cfg.image_cleanup_secs > 0 {
             let shared = shared.clone();
@@ -163,6 +176,7 @@ impl Agent {
             joined: Mutex::new(HashMap::new()),
             joining: tokio::sync::Mutex::new(()),
             metadata: server,
+            credentials: credentials.map(|(_, h)| h),
         }))
     }
 

@@ -49,6 +49,9 @@ pub struct AgentConfig {
     pub max_concurrent_pulls: usize,
     /// Port of the task metadata endpoint on each Docker network gateway; 0 picks one.
     pub metadata_port: u16,
+    /// Port of the task credentials endpoint on 169.254.170.2 (80 as on ECS; if taken,
+    /// another).
+    pub credentials_port: u16,
     /// Seconds between SIGTERM and SIGKILL when a container has no stopTimeout
     /// (ECS_CONTAINER_STOP_TIMEOUT).
     pub stop_timeout_secs: i64,
@@ -81,6 +84,7 @@ impl AgentConfig {
             pull_behavior: PullBehavior::Default,
             max_concurrent_pulls: 4,
             metadata_port: 51679,
+            credentials_port: 80,
             stop_timeout_secs: 30,
             task_cleanup_secs: 3 * 3600,
             image_cleanup_secs: 3600,

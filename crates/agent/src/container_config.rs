@@ -66,6 +66,10 @@ pub struct Context<'a> {
     pub file_environment: Vec<(String, String)>,
     /// The container's `secrets`, read, as (name, value).
     pub secret_environment: Vec<(String, String)>,
+    /// What the agent sets unless the definition does (`AWS_ENDPOINT_URL`, `AWS_REGION`).
+    pub default_environment: Vec<(String, String)>,
+    /// What the agent sets whatever the definition says (the task role's credentials URI).
+    pub agent_environment: Vec<(String, String)>,
     pub launch_type: &'a str,
     pub region: &'a str,
 }
@@ -99,6 +103,9 @@ pub fn environment(c: &ContainerDefinition, ctx: &Context<'_>) -> Vec<String> {
         }
         env.insert(k, v);
     };
+    for (k, v) in ctx.default_environment.iter().cloned() {
+        set(k, v, &mut env);
+    }
     for (k, v) in ctx.file_environment.iter().cloned() {
         set(k, v, &mut env);
     }
@@ -111,6 +118,9 @@ pub fn environment(c: &ContainerDefinition, ctx: &Context<'_>) -> Vec<String> {
         }
     }
     for (k, v) in ctx.secret_environment.iter().cloned() {
+        set(k, v, &mut env);
+    }
+    for (k, v) in ctx.agent_environment.iter().cloned() {
         set(k, v, &mut env);
     }
     if let Some(base) = &ctx.metadata_base {

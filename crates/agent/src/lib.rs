@@ -32,6 +32,7 @@ pub mod runtime;
 pub mod secrets;
 mod shared;
 pub mod state_file;
+pub mod task_roles;
 #[cfg(test)]
 mod test_endpoint;
 mod view;

@@ -18,6 +18,7 @@ use crate::container_config::{self as cc, Network, VolumeSource};
 use crate::plan::{self, Condition, Member, State, Verdict};
 use crate::runtime::{Observed, RuntimeError};
 use crate::shared::Shared;
+use crate::task_roles::{RoleKind, TaskPlace};
 use crate::view;
 
 /// What the control plane wants of the task.
@@ -162,6 +163,7 @@ pub(crate) async fn run(shared: Arc<Shared>, a: Assignment, mut desired: watch::
         events,
         known_status: "PENDING",
     };
+    r.register_role();
     let adopted = r.adopt().await;
     let already_stopped = r.a.task.last_status.as_deref() == Some("STOPPED");
     if *desired.borrow() == Desired::Stopped && !adopted {
@@ -189,6 +191,9 @@ pub(crate) async fn run(shared: Arc<Shared>, a: Assignment, mut desired: watch::
     tracing::info!(task = %task_arn, "task stopped");
     r.cleanup_later().await;
 }
+
+/// Environment variables, in order, as (name, value).
+type Env = Vec<(String, String)>;
 
 pub(crate) enum StopCause {
     Requested,
@@ -391,7 +396,7 @@ impl Runner {
             return Ok(None);
         };
         let r = crate::secrets::parse(&arn)?;
-        let text = self.shared.secrets.value(&r).await?;
+        let text = self.secrets().await?.value(&r).await?;
         let doc: serde_json::Value = serde_json::from_str(&text)
             .map_err(|_| format!("the secret {arn} is not JSON with username and password"))?;
         match (doc["username"].as_str(), doc["password"].as_str()) {
@@ -543,12 +548,98 @@ impl Runner {
         def: &ContainerDefinition,
     ) -> Result<Vec<(String, String)>, String> {
         let mut out = Vec::new();
+        if def.secrets.as_ref().is_none_or(|s| s.is_empty()) {
+            return Ok(out);
+        }
+        let source = self.secrets().await?;
         for s in def.secrets.iter().flatten() {
             let name = s.name.clone().unwrap_or_default();
             let r = crate::secrets::parse(s.value_from.as_deref().unwrap_or_default())?;
-            out.push((name, self.shared.secrets.value(&r).await?));
+            out.push((name, source.value(&r).await?));
         }
         Ok(out)
+    }
+
+    /// The task's role of `kind` (its override, else its definition's).
+    fn role_arn(&self, kind: RoleKind) -> Option<String> {
+        let o = self.a.task.overrides.as_ref();
+        let d = &self.a.definition;
+        match kind {
+            RoleKind::Task => o
+                .and_then(|o| o.task_role_arn.clone())
+                .or_else(|| d.task_role_arn.clone()),
+            RoleKind::Execution => o
+                .and_then(|o| o.execution_role_arn.clone())
+                .or_else(|| d.execution_role_arn.clone()),
+        }
+    }
+
+    fn place(&self) -> TaskPlace {
+        TaskPlace {
+            task_arn: arn(&self.a),
+            cluster: self.a.cluster.clone(),
+            instance: self.a.instance.clone(),
+        }
+    }
+
+    /// Makes a task with a task role known to the credentials endpoint.
+    fn register_role(&self) {
+        if self.role_arn(RoleKind::Task).is_some() && self.shared.credentials_port.is_some() {
+            self.shared.roles.register(self.place());
+        }
+    }
+
+    /// Where the task's secrets are read from: as its execution role, if it has one (as
+    /// ECS does), else with the agent's own key.
+    async fn secrets(&self) -> Result<Arc<dyn crate::secrets::SecretValues>, String> {
+        if self.role_arn(RoleKind::Execution).is_none() {
+            return Ok(self.shared.secrets.clone());
+        }
+        let creds = self
+            .shared
+            .roles
+            .credentials(&self.place(), RoleKind::Execution)
+            .await
+            .map_err(|e| format!("unable to assume the task's execution role: {e}"))?;
+        Ok(self.shared.secrets.as_role(&creds))
+    }
+
+    /// The environment the agent gives the task's containers for AWS SDKs: Berth's
+    /// endpoint and region (unless the definition sets them), and the task role's
+    /// credentials URI.
+    fn role_environment(&self) -> (Env, Env) {
+        let Some(port) = self.shared.credentials_port else {
+            return (Vec::new(), Vec::new());
+        };
+        if self.network == Network::None {
+            return (Vec::new(), Vec::new());
+        }
+        let address = crate::task_roles::endpoint::ADDRESS;
+        let base = if port == 80 {
+            format!("http://{address}")
+        } else {
+            format!("http://{address}:{port}")
+        };
+        let region = self.shared.cfg.region.clone();
+        let defaults = vec![
+            ("AWS_ENDPOINT_URL".to_owned(), base.clone()),
+            ("AWS_REGION".to_owned(), region.clone()),
+            ("AWS_DEFAULT_REGION".to_owned(), region),
+        ];
+        let mut forced = Vec::new();
+        if self.role_arn(RoleKind::Task).is_some() {
+            let id = self.shared.roles.register(self.place());
+            let path = format!("/v2/credentials/{id}");
+            if port == 80 {
+                forced.push(("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI".to_owned(), path));
+            } else {
+                forced.push((
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI".to_owned(),
+                    format!("{base}{path}"),
+                ));
+            }
+        }
+        (defaults, forced)
     }
 
     async fn start_container(&mut self, name: &str) {
@@ -587,6 +678,7 @@ impl Runner {
                 .collect();
             let volumes = self.volume_sources();
             let metadata_base = self.shared.metadata_base(&self.network);
+            let (default_environment, agent_environment) = self.role_environment();
             let launch_type = self.launch_type();
             let ctx = cc::Context {
                 task: &self.a.task,
@@ -600,6 +692,8 @@ impl Runner {
                 volumes: &volumes,
                 file_environment: env_files,
                 secret_environment: secret_env,
+                default_environment,
+                agent_environment,
                 launch_type: &launch_type,
                 region: &self.shared.cfg.region,
             };
@@ -1021,6 +1115,7 @@ impl Runner {
             let _ = runtime.remove_volume(&v).await;
         }
         registry.forget(&task_arn);
+        self.shared.roles.forget(&task_arn).await;
     }
 }
 

@@ -86,6 +86,11 @@ fn shared_pulling(
                 r#"{"username":"robot","password":"pw-reg"}"#,
             ),
         ])),
+        roles: Arc::new(crate::task_roles::TaskRoles::new(
+            Arc::new(crate::task_roles::fake::FakeRoles::default()),
+            "owner-test",
+        )),
+        credentials_port: None,
     };
     (Arc::new(shared), reports)
 }

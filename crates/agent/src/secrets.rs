@@ -80,17 +80,23 @@ pub trait SecretValues: Send + Sync + 'static {
     /// The value `r` names, or why it cannot be had (ECS's words after
     /// "execution resource retrieval failed: ").
     async fn value(&self, r: &SecretRef) -> Result<String, String>;
+
+    /// The same source, reading as the role whose credentials these are (a task's
+    /// execution role).
+    fn as_role(&self, creds: &crate::task_roles::Issued) -> std::sync::Arc<dyn SecretValues>;
 }
 
 /// Secrets Manager and Parameter Store on Berth's endpoint, called with the agent's key.
 pub struct ApiSecrets {
+    endpoint: Endpoint,
     client: tokio::sync::Mutex<Client>,
 }
 
 impl ApiSecrets {
     pub fn new(endpoint: Endpoint) -> Self {
         ApiSecrets {
-            client: tokio::sync::Mutex::new(Client::new(endpoint)),
+            client: tokio::sync::Mutex::new(Client::new(endpoint.clone())),
+            endpoint,
         }
     }
 
@@ -108,6 +114,14 @@ impl ApiSecrets {
 
 #[async_trait::async_trait]
 impl SecretValues for ApiSecrets {
+    fn as_role(&self, creds: &crate::task_roles::Issued) -> std::sync::Arc<dyn SecretValues> {
+        std::sync::Arc::new(ApiSecrets::new(self.endpoint.with_session(
+            &creds.access_key_id,
+            &creds.secret_access_key,
+            &creds.session_token,
+        )))
+    }
+
     async fn value(&self, r: &SecretRef) -> Result<String, String> {
         match r {
             SecretRef::Manager {
@@ -163,10 +177,12 @@ pub mod fake {
 
     use super::{json_key, SecretRef, SecretValues};
 
-    #[derive(Default)]
+    #[derive(Clone, Default)]
     pub struct FakeSecrets {
         /// Secret ARN or parameter name → value.
         pub values: HashMap<String, String>,
+        /// The role read as, if any.
+        pub role: Option<String>,
     }
 
     impl FakeSecrets {
@@ -176,12 +192,20 @@ pub mod fake {
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
+                role: None,
             }
         }
     }
 
     #[async_trait::async_trait]
     impl SecretValues for FakeSecrets {
+        fn as_role(&self, creds: &crate::task_roles::Issued) -> std::sync::Arc<dyn SecretValues> {
+            std::sync::Arc::new(FakeSecrets {
+                role: Some(creds.role_arn.clone()),
+                ..self.clone()
+            })
+        }
+
         async fn value(&self, r: &SecretRef) -> Result<String, String> {
             match r {
                 SecretRef::Manager {

@@ -26,6 +26,10 @@ pub struct Shared {
     pub logs: Shipping,
     /// Where containers' `secrets` are read from.
     pub secrets: Arc<dyn crate::secrets::SecretValues>,
+    /// Tasks' role credentials.
+    pub roles: Arc<crate::task_roles::TaskRoles>,
+    /// The credentials endpoint's port on 169.254.170.2, if it is served.
+    pub credentials_port: Option<u16>,
 }
 
 impl Shared {

@@ -47,6 +47,11 @@ pub struct AgentArgs {
     /// Port of the task metadata endpoint (on each Docker network gateway); 0 picks one.
     #[arg(long, env = "BERTH_METADATA_PORT", default_value_t = 51679)]
     pub metadata_port: u16,
+    /// Port of the task credentials endpoint on 169.254.170.2 (80, as ECS serves it, so
+    /// SDKs find it with AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; if another agent on the
+    /// host has it, another port, given to containers as AWS_CONTAINER_CREDENTIALS_FULL_URI).
+    #[arg(long, env = "BERTH_CREDENTIALS_PORT", default_value_t = 80)]
+    pub credentials_port: u16,
     /// Between SIGTERM and SIGKILL for containers without a stopTimeout (`30`, `30s`, `2m`).
     #[arg(long, env = "ECS_CONTAINER_STOP_TIMEOUT", default_value = "30", value_parser = crate::agent_config::duration_secs)]
     pub stop_timeout: u64,
@@ -111,6 +116,7 @@ impl AgentArgs {
         })?;
         cfg.max_concurrent_pulls = self.max_concurrent_pulls;
         cfg.metadata_port = self.metadata_port;
+        cfg.credentials_port = self.credentials_port;
         cfg.stop_timeout_secs = i64::try_from(self.stop_timeout).unwrap_or(i64::MAX);
         if let Some(json) = &self.instance_attributes {
             for (k, v) in crate::agent_config::instance_attributes(json)? {

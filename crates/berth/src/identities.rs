@@ -48,3 +48,27 @@ impl Identities for RegionIdentities {
         self.iam.authorize(ctx, identity, action, resource)
     }
 }
+
+/// STS, as ECS asks it for task roles' credentials.
+pub struct StsRoleCredentials(pub Arc<Sts>);
+
+impl berth_ecs::RoleCredentials for StsRoleCredentials {
+    fn issue(
+        &self,
+        role_arn: &str,
+        principal: &str,
+        session_name: &str,
+    ) -> Result<berth_ecs::IssuedCredentials, String> {
+        let minted = self
+            .0
+            .assume_role_for_service(role_arn, principal, session_name, None)
+            .map_err(|e| e.to_string())?;
+        Ok(berth_ecs::IssuedCredentials {
+            role_arn: role_arn.to_owned(),
+            access_key_id: minted.access_key_id,
+            secret_access_key: minted.secret_access_key,
+            session_token: minted.session_token,
+            expiration: minted.expires,
+        })
+    }
+}

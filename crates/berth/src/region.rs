@@ -15,7 +15,7 @@ use berth_secretsmanager::{SecretsManager, SecretsManagerService};
 use berth_ssm::{Ssm, SsmService};
 use berth_sts::{Sts, StsService};
 
-use crate::identities::{IamRoles, RegionIdentities};
+use crate::identities::{IamRoles, RegionIdentities, StsRoleCredentials};
 
 /// What a region's services need to start.
 pub struct RegionConfig<'a> {
@@ -138,6 +138,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         clock.clone(),
         Arc::new(IamRoles(iam.clone())),
     ));
+    ecs_service.set_role_credentials(Arc::new(StsRoleCredentials(sts.clone())));
     Ok(Region {
         ecs,
         identities: Arc::new(RegionIdentities {

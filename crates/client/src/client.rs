@@ -86,6 +86,26 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The same endpoint, signing with temporary credentials (a role's) instead.
+    pub fn with_session(
+        &self,
+        access_key: &str,
+        secret_key: &str,
+        session_token: &str,
+    ) -> Endpoint {
+        Endpoint {
+            host: self.host.clone(),
+            signer: std::sync::Arc::new(Signer::temporary(
+                access_key,
+                secret_key,
+                Some(session_token),
+                self.signer.region(),
+            )),
+        }
+    }
+}
+
 /// An AWS error answer.
 #[derive(Debug)]
 pub struct ApiError {

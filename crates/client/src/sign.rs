@@ -22,10 +22,31 @@ pub struct Signer {
 
 impl Signer {
     pub fn new(access_key_id: &str, secret_access_key: &str, region: &str) -> Self {
+        Self::temporary(access_key_id, secret_access_key, None, region)
+    }
+
+    /// A signer for temporary credentials: requests carry `session_token` as
+    /// `X-Amz-Security-Token`.
+    pub fn temporary(
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<&str>,
+        region: &str,
+    ) -> Self {
         Signer {
-            credentials: Credentials::new(access_key_id, secret_access_key, None, None, "berth"),
+            credentials: Credentials::new(
+                access_key_id,
+                secret_access_key,
+                session_token.map(str::to_owned),
+                None,
+                "berth",
+            ),
             region: region.to_string(),
         }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     /// The headers (`x-amz-date`, `authorization`, …) that sign an ECS `POST /` carrying

@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 
 use crate::agent_channel::{self, Hub};
 use crate::error::EcsError;
+use crate::ops::task_credentials::{RoleCredentials, TaskCredentialsRequest, TASKS_PRINCIPAL};
 use crate::state::{Lock, Staged};
 use crate::Ecs;
 
@@ -46,6 +47,8 @@ pub struct EcsService {
     scheduler_wake: Arc<Notify>,
     endpoint: RwLock<Option<String>>,
     task_retention_secs: f64,
+    /// How task roles' credentials are had (STS; set once by the binary).
+    role_credentials: std::sync::OnceLock<Arc<dyn RoleCredentials>>,
 }
 
 impl EcsService {
@@ -67,6 +70,7 @@ impl EcsService {
             scheduler_wake: Arc::new(Notify::new()),
             endpoint: RwLock::default(),
             task_retention_secs,
+            role_credentials: std::sync::OnceLock::new(),
         });
         service.wire(&service.ecs);
         for account in known.iter().filter(|a| **a != service.default_account) {
@@ -133,6 +137,32 @@ impl EcsService {
     }
 }
 
+impl EcsService {
+    /// Task roles' credentials come from `credentials` (the binary wires STS).
+    pub fn set_role_credentials(&self, credentials: Arc<dyn RoleCredentials>) {
+        let _ = self.role_credentials.set(credentials);
+    }
+
+    /// `GetTaskCredentials`: the role of a task on the asking agent's instance, assumed as
+    /// ECS's tasks service principal, the task's id the session name.
+    fn task_credentials(&self, ecs: &Ecs, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+        let req: TaskCredentialsRequest = serde_json::from_slice(body)
+            .map_err(|e| AwsError::new(400, "SerializationException", e.to_string()))?;
+        let (role, task_id) = ecs.task_role(&req)?;
+        let issuer = self.role_credentials.get().ok_or_else(|| {
+            AwsError::new(
+                400,
+                "ClientException",
+                "This endpoint issues no role credentials.",
+            )
+        })?;
+        let creds = issuer
+            .issue(&role, TASKS_PRINCIPAL, &task_id)
+            .map_err(|why| AwsError::new(400, "AccessDeniedException", why))?;
+        serde_json::to_vec(&creds).map_err(|e| AwsError::new(500, "ServerException", e.to_string()))
+    }
+}
+
 impl Service for EcsService {
     fn info(&self) -> &ServiceInfo {
         &INFO
@@ -151,7 +181,7 @@ impl Service for EcsService {
             agent_channel::TARGET_PREFIX => match op {
                 "Poll" => Some(Exec::Async),
                 "SubmitTaskStateChanges" => Some(Exec::Hot),
-                "Reconcile" | "ReportTaskDetails" => Some(Exec::Blocking),
+                "Reconcile" | "ReportTaskDetails" | "GetTaskCredentials" => Some(Exec::Blocking),
                 _ => None,
             },
             BERTH_PREFIX => (op == "ExplainRunTask").then_some(Exec::Blocking),
@@ -166,6 +196,9 @@ impl Service for EcsService {
                 Some(op) => ecs.handle_staged(op, &call.body, lock),
                 None => Err(EcsError::Client(format!("Unknown operation {}", call.op))),
             },
+            agent_channel::TARGET_PREFIX if call.op == "GetTaskCredentials" => {
+                return self.task_credentials(&ecs, &call.body).map(Staged::settled);
+            }
             agent_channel::TARGET_PREFIX => agent_channel::call(&ecs, &call.op, &call.body, lock),
             _ => ecs.explain_run_task(&call.body).map(Staged::settled),
         };

@@ -78,6 +78,12 @@ fn build(network: Network) -> ContainerCreateBody {
         file_environment: vec![("A".into(), "file".into()), ("F".into(), "file".into())],
         // A secret outranks the definition and the overrides.
         secret_environment: vec![("B".into(), "secret".into()), ("S".into(), "secret".into())],
+        // The agent's defaults yield to the definition; what it forces does not.
+        default_environment: vec![
+            ("A".into(), "agent".into()),
+            ("AWS_REGION".into(), "r1".into()),
+        ],
+        agent_environment: vec![("C".into(), "forced".into())],
         launch_type: "EC2",
         region: "us-east-1",
     };
@@ -98,8 +104,9 @@ fn overrides_and_environment_follow_ecs_precedence() {
         "A=def",
         "B=secret",
         "S=secret",
-        "C=new",
+        "C=forced",
         "F=file",
+        "AWS_REGION=r1",
         "ECS_CONTAINER_METADATA_URI_V4=http://172.17.0.1:51679/v4/tok",
         "AWS_EXECUTION_ENV=AWS_ECS_EC2",
     ] {

@@ -14,6 +14,7 @@ mod services;
 mod state_changes;
 mod tags;
 mod task_build;
+pub mod task_credentials;
 pub(crate) mod task_definition_rules;
 mod task_definitions;
 pub mod task_details;

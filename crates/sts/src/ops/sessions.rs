@@ -356,6 +356,62 @@ mod tests {
         assert_eq!(role_of("arn:aws:iam::123456789012:user/app"), None);
     }
 
+    struct OneRole(String);
+
+    impl crate::roles::Roles for OneRole {
+        fn role(&self, account: &str, name: &str) -> Option<RoleFacts> {
+            (account == "123456789012" && name == "app").then(|| RoleFacts {
+                arn: "arn:aws:iam::123456789012:role/app".into(),
+                id: "AROAAPP".into(),
+                trust: self.0.clone(),
+                max_session: 3600,
+            })
+        }
+    }
+
+    fn sts(trust: &str) -> Sts {
+        let dir = std::env::temp_dir().join(format!("berth-sts-svc-{}", std::process::id()));
+        let ring = berth_sealing::KeyRing::load_or_create(&dir.join("keys")).expect("ring");
+        Sts::new(
+            Arc::new(ring),
+            Arc::new(berth_aws::clock::SystemClock),
+            Arc::new(OneRole(trust.into())),
+        )
+    }
+
+    #[test]
+    fn a_service_gets_a_roles_credentials_only_if_the_role_trusts_it() {
+        let trusting = sts(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}}"#,
+        );
+        let arn = "arn:aws:iam::123456789012:role/app";
+        let m = trusting
+            .assume_role_for_service(arn, "ecs-tasks.amazonaws.com", "task-1", None)
+            .expect("trusted");
+        assert_eq!(
+            m.principal,
+            "arn:aws:sts::123456789012:assumed-role/app/task-1"
+        );
+        assert_eq!(m.principal_id, "AROAAPP:task-1");
+        assert!(m.access_key_id.starts_with("ASIA"));
+        let who = trusting
+            .open_session(&m.access_key_id, &m.session_token)
+            .expect("opens");
+        let session = who.session.expect("a session");
+        assert_eq!(session.role_arn.as_deref(), Some(arn));
+        assert_eq!(session.expires - session.issued, 3600);
+        assert!(trusting
+            .assume_role_for_service(arn, "lambda.amazonaws.com", "task-1", None)
+            .is_err());
+        let accounts_only = sts(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}}"#,
+        );
+        assert!(matches!(
+            accounts_only.assume_role_for_service(arn, "ecs-tasks.amazonaws.com", "task-2", None),
+            Err(StsError::AccessDenied(_))
+        ));
+    }
+
     #[test]
     fn session_names_follow_sts_rules() {
         assert!(check_session_name("build-17@ci").is_ok());
