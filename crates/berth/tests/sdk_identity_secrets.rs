@@ -148,3 +148,84 @@ async fn secrets_and_parameters_round_trip() {
         .as_service_error()
         .is_some_and(|e| e.is_parameter_not_found()));
 }
+
+/// Temporary credentials of the account's root, minted as STS would have two hours ago with
+/// the server's own key ring: they open, and have expired.
+fn expired_session(berth: &Berth) -> (String, String, String) {
+    use berth_sts_model::Operation;
+    use std::sync::Arc;
+    let ring = berth_sealing::KeyRing::load(&berth.data_dir().join("sealing.keys")).unwrap();
+    let two_hours_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        - 7_200_000;
+    let sts = berth_sts::Sts::new(
+        Arc::new(ring),
+        Arc::new(berth_aws::clock::FixedClock::new(two_hours_ago)),
+        Arc::new(berth_sts::NoRoles),
+    );
+    let ctx = berth_aws::RequestContext::for_account("000000000000", "us-east-1");
+    let out = sts
+        .handle(
+            &ctx,
+            Operation::GetSessionToken,
+            br#"{"DurationSeconds":900}"#,
+        )
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let c = &doc["Credentials"];
+    let s = |k: &str| c[k].as_str().unwrap().to_owned();
+    (s("AccessKeyId"), s("SecretAccessKey"), s("SessionToken"))
+}
+
+#[tokio::test]
+async fn session_credentials_sign_until_they_expire() {
+    let berth = Berth::start_with(&["--no-agent", "--strict-auth"]);
+    let root = common::sdk_config(&berth.endpoint(), ACCESS_KEY, SECRET_KEY).await;
+    let creds = aws_sdk_sts::Client::new(&root)
+        .get_session_token()
+        .duration_seconds(900)
+        .send()
+        .await
+        .expect("GetSessionToken")
+        .credentials
+        .expect("credentials");
+    let live = common::sdk_config_with_token(
+        &berth.endpoint(),
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        creds.session_token(),
+    )
+    .await;
+    aws_sdk_ecs::Client::new(&live)
+        .list_clusters()
+        .send()
+        .await
+        .expect("a live session signs");
+
+    let (key, secret, token) = expired_session(&berth);
+    let old = common::sdk_config_with_token(&berth.endpoint(), &key, &secret, &token).await;
+    let err = aws_sdk_ecs::Client::new(&old)
+        .list_clusters()
+        .send()
+        .await
+        .expect_err("expired");
+    assert_eq!(err.code(), Some("ExpiredTokenException"), "{err:?}");
+    let err = aws_sdk_sts::Client::new(&old)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect_err("expired");
+    assert_eq!(err.code(), Some("ExpiredToken"), "{err:?}");
+    // The same token under another key id is no session at all.
+    let moved =
+        common::sdk_config_with_token(&berth.endpoint(), creds.access_key_id(), &secret, &token)
+            .await;
+    let err = aws_sdk_ecs::Client::new(&moved)
+        .list_clusters()
+        .send()
+        .await
+        .expect_err("moved");
+    assert_eq!(err.code(), Some("UnrecognizedClientException"), "{err:?}");
+}

@@ -246,6 +246,26 @@ pub async fn sdk_config(
     access_key: &str,
     secret_key: &str,
 ) -> aws_config::SdkConfig {
+    sdk_config_inner(endpoint, access_key, secret_key, None).await
+}
+
+/// [`sdk_config`] with temporary credentials (an STS session's).
+#[allow(dead_code)] // not every test binary that shares this module signs with a session
+pub async fn sdk_config_with_token(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    session_token: &str,
+) -> aws_config::SdkConfig {
+    sdk_config_inner(endpoint, access_key, secret_key, Some(session_token)).await
+}
+
+async fn sdk_config_inner(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    session_token: Option<&str>,
+) -> aws_config::SdkConfig {
     let http = aws_smithy_http_client::Builder::new().build_http();
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -253,7 +273,7 @@ pub async fn sdk_config(
         .credentials_provider(Credentials::new(
             access_key.to_string(),
             secret_key.to_string(),
-            None,
+            session_token.map(str::to_owned),
             None,
             "berth",
         ))
