@@ -383,3 +383,50 @@ def test_roles_policies_and_sessions_survive_kill_9(fresh_server):
     # Nothing of the session's secret is in the database file.
     db = subprocess.run(["sh", "-c", f"cat {fresh_server.data_dir}/*"], capture_output=True).stdout
     assert creds["SecretAccessKey"].encode() not in db
+
+
+def test_statements_naming_resources_allow_just_those(strict_server):
+    ep = strict_server.endpoint
+    iam = client("iam", ep)
+    user = unique("user")
+    iam.create_user(UserName=user)
+    region_account = f"us-east-1:{ACCOUNT}"
+    iam.put_user_policy(UserName=user, PolicyName="scoped", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ecs:DescribeClusters",
+             "Resource": f"arn:aws:ecs:{region_account}:cluster/team-*"},
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": f"arn:aws:secretsmanager:{region_account}:secret:prod/*"},
+            {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+             "Resource": f"arn:aws:ssm:{region_account}:parameter/app/*"},
+            {"Effect": "Allow", "Action": "logs:CreateLogGroup",
+             "Resource": f"arn:aws:logs:{region_account}:log-group:/ecs/*"},
+        ]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    me = lambda svc: client(svc, ep, key["AccessKeyId"], key["SecretAccessKey"])  # noqa: E731
+    ecs, sm, ssm = me("ecs"), me("secretsmanager"), me("ssm")
+    ecs.describe_clusters(clusters=["team-web"])
+    with pytest.raises(ClientError) as e:
+        ecs.describe_clusters(clusters=["team-web", "billing"])
+    assert code(e) == "AccessDeniedException" and "cluster/billing" in str(e.value)
+    with pytest.raises(ClientError) as e:
+        ecs.describe_clusters()
+    assert "cluster/default" in str(e.value)
+    root_sm = client("secretsmanager", ep)
+    prod = root_sm.create_secret(Name=f"prod/{unique('db')}", SecretString="p")["Name"]
+    dev = root_sm.create_secret(Name=f"dev/{unique('db')}", SecretString="d")["Name"]
+    assert sm.get_secret_value(SecretId=prod)["SecretString"] == "p"
+    with pytest.raises(ClientError) as e:
+        sm.get_secret_value(SecretId=dev)
+    assert code(e) == "AccessDeniedException" and ":secret:dev/" in str(e.value)
+    root_ssm = client("ssm", ep)
+    root_ssm.put_parameter(Name="/app/url", Value="u", Type="String")
+    root_ssm.put_parameter(Name="/other/url", Value="o", Type="String")
+    assert ssm.get_parameter(Name="/app/url")["Parameter"]["Value"] == "u"
+    with pytest.raises(ClientError) as e:
+        ssm.get_parameters(Names=["/app/url", "/other/url"])
+    assert code(e) == "AccessDeniedException" and "parameter/other/url" in str(e.value)
+    me("logs").create_log_group(logGroupName=f"/ecs/{unique('g')}")
+    with pytest.raises(ClientError) as e:
+        me("logs").create_log_group(logGroupName=f"/other/{unique('g')}")
+    assert code(e) == "AccessDeniedException"

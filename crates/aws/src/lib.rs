@@ -30,6 +30,7 @@ pub mod ids;
 pub mod model;
 pub mod page;
 pub mod protocol;
+pub mod resources;
 pub mod schema;
 pub mod service;
 pub mod tags;

@@ -93,6 +93,15 @@ pub trait Service: Send + Sync + 'static {
         None
     }
 
+    /// The resources (ARNs) a call of `op` with input document `body` acts on, which IAM
+    /// policies are evaluated against; `*` for an operation that names none, as AWS does
+    /// for actions without resource-level permissions. Only asked of callers whose
+    /// policies decide (not an account's root).
+    fn resources(&self, ctx: &RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        let _ = (ctx, op, body);
+        vec!["*".into()]
+    }
+
     /// The background jobs to run while the server runs.
     fn jobs(self: Arc<Self>) -> Vec<Job> {
         Vec::new()

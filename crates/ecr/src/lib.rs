@@ -35,6 +35,7 @@ pub mod peers;
 pub mod records;
 pub mod registry;
 mod replication;
+pub mod resources;
 pub mod scan;
 mod service;
 pub mod state;

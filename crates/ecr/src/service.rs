@@ -38,6 +38,10 @@ impl EcrService {
 }
 
 impl Service for EcrService {
+    fn resources(&self, ctx: &berth_aws::RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        crate::resources::resources(ctx, op, body)
+    }
+
     fn info(&self) -> &ServiceInfo {
         &INFO
     }

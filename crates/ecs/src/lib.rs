@@ -34,6 +34,7 @@ mod page;
 mod placing;
 mod query;
 pub mod records;
+pub mod resources;
 mod service;
 pub mod state;
 

@@ -164,6 +164,10 @@ impl EcsService {
 }
 
 impl Service for EcsService {
+    fn resources(&self, ctx: &berth_aws::RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        crate::resources::resources(ctx, op, body)
+    }
+
     fn info(&self) -> &ServiceInfo {
         &INFO
     }

@@ -21,7 +21,7 @@
 //! let out = iam.handle(&ctx, Operation::CreateAccessKey, br#"{"UserName":"ci"}"#).unwrap();
 //! let key: serde_json::Value = serde_json::from_slice(&out).unwrap();
 //! let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap();
-//! let who = IamIdentities::new(iam.clone()).lookup(id).unwrap();
+//! let who = IamIdentities::new(iam.clone()).lookup(id, None).unwrap();
 //! assert_eq!(who.principal, "arn:aws:iam::123456789012:user/ci");
 //! ```
 
@@ -30,6 +30,7 @@ pub mod error;
 mod identities;
 mod ops;
 pub mod records;
+mod resources;
 mod service;
 pub mod state;
 

@@ -35,6 +35,10 @@ impl IamService {
 }
 
 impl Service for IamService {
+    fn resources(&self, ctx: &berth_aws::RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        self.iam.resources(ctx, op, body)
+    }
+
     fn info(&self) -> &ServiceInfo {
         &INFO
     }

@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 mod ops;
 pub mod records;
+pub mod resources;
 mod service;
 pub mod state;
 

@@ -37,6 +37,10 @@ impl LogsService {
 }
 
 impl Service for LogsService {
+    fn resources(&self, ctx: &berth_aws::RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        crate::resources::resources(ctx, op, body)
+    }
+
     fn info(&self) -> &ServiceInfo {
         &INFO
     }

@@ -51,6 +51,10 @@ impl Service for SecretsManagerService {
         Ok(Staged::settled(self.sm.handle(&call.ctx, op, &call.body)?))
     }
 
+    fn resources(&self, ctx: &berth_aws::RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        self.sm.resources(ctx, op, body)
+    }
+
     fn jobs(self: Arc<Self>) -> Vec<Job> {
         let sweep = self.sm.clone();
         let reseal = self.sm.clone();

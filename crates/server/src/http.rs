@@ -233,13 +233,19 @@ async fn answer(
     }
     // The caller's policies decide (who you are is never denied).
     let action = format!("{}:{}", info.signing_name, routed.op);
-    if action != "sts:GetCallerIdentity" {
-        if let Err(why) = app.keys.authorize(&caller, &action, "*") {
-            let e = match wire {
-                Wire::Query => AwsError::new(403, "AccessDenied", why),
-                _ => AwsError::new(400, "AccessDeniedException", why),
-            };
-            return Err(fail(e));
+    if action != "sts:GetCallerIdentity" && caller.made.is_some() {
+        // Every resource the call names must be allowed.
+        for resource in routed
+            .service
+            .resources(&caller.ctx, &routed.op, &call_body)
+        {
+            if let Err(why) = app.keys.authorize(&caller, &action, &resource) {
+                let e = match wire {
+                    Wire::Query => AwsError::new(403, "AccessDenied", why),
+                    _ => AwsError::new(400, "AccessDeniedException", why),
+                };
+                return Err(fail(e));
+            }
         }
     }
     let call = Call {

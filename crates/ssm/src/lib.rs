@@ -27,6 +27,7 @@ mod dispatch;
 pub mod error;
 mod ops;
 pub mod records;
+pub mod resources;
 mod service;
 pub mod state;
 

@@ -36,6 +36,10 @@ impl SsmService {
 }
 
 impl Service for SsmService {
+    fn resources(&self, ctx: &berth_aws::RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        crate::resources::resources(ctx, op, body)
+    }
+
     fn info(&self) -> &ServiceInfo {
         &INFO
     }

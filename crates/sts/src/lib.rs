@@ -31,6 +31,7 @@
 mod dispatch;
 pub mod error;
 mod ops;
+mod resources;
 mod roles;
 mod service;
 pub mod tokens;

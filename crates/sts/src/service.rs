@@ -34,6 +34,10 @@ impl StsService {
 }
 
 impl Service for StsService {
+    fn resources(&self, _ctx: &berth_aws::RequestContext, op: &str, body: &[u8]) -> Vec<String> {
+        crate::resources::resources(op, body)
+    }
+
     fn info(&self) -> &ServiceInfo {
         &INFO
     }
