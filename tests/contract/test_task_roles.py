@@ -188,3 +188,32 @@ def test_secrets_are_read_as_the_execution_role(dev):  # noqa: F811
         out = docker("logs", task["containers"][0]["runtimeId"]).stdout
     assert out.strip() == "DB=pw-exec", out
     ecs.stop_task(cluster="default", task=task["taskArn"])
+
+
+def test_images_are_pulled_as_the_execution_role(dev):  # noqa: F811
+    from test_ecr_registry import ecr_client
+    from test_ecr_tasks import push_fresh_image
+
+    ecs = dev.client()
+    iam = client("iam", dev.endpoint)
+    _, uri, _ = push_fresh_image(ecr_client(dev.endpoint), dev.endpoint.removeprefix("http://"))
+    role = unique("exec")
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=TASKS_TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="logs-only", PolicyDocument=allow("logs:*"))
+
+    def run() -> dict:
+        family = unique("pull")
+        ecs.register_task_definition(family=family, executionRoleArn=role_arn, containerDefinitions=[{
+            "name": "app", "image": f"{uri}:v1", "essential": True, "memory": 64}])
+        arn = ecs.run_task(cluster="default", taskDefinition=family)["tasks"][0]["taskArn"]
+        return wait_task(ecs, "default", arn, {"RUNNING", "STOPPED"})
+
+    # Without ecr:GetAuthorizationToken the role gets no login: the registry refuses the pull.
+    failed = run()
+    assert failed["lastStatus"] == "STOPPED", failed
+    assert failed["containers"][0].get("reason", "").startswith("CannotPullContainerError"), failed
+    iam.attach_role_policy(RoleName=role,
+                           PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+    task = run()
+    assert task["lastStatus"] == "RUNNING", task.get("stoppedReason") or task
+    ecs.stop_task(cluster="default", task=task["taskArn"])

@@ -154,6 +154,7 @@ impl Agent {
             secrets: Arc::new(crate::secrets::ApiSecrets::new(endpoint.clone())),
             roles,
             credentials_port: credentials.as_ref().map(|(port, _)| *port),
+            endpoint: endpoint.clone(),
         });
         if shared.cfg.image_cleanup_secs > 0 {
             let shared = shared.clone();

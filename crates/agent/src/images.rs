@@ -81,7 +81,19 @@ impl Images {
         image: &str,
         login: Option<PullAuth>,
     ) -> Result<Ensured, String> {
-        let mut source = self.sources.source(image).await?;
+        self.ensure_via(image, login, None).await
+    }
+
+    /// As [`Images::ensure_with`], finding registry logins through `sources` (a task's
+    /// execution role's) instead of the agent's own.
+    pub async fn ensure_via(
+        &self,
+        image: &str,
+        login: Option<PullAuth>,
+        sources: Option<&PullSources>,
+    ) -> Result<Ensured, String> {
+        let sources = sources.unwrap_or(&self.sources);
+        let mut source = sources.source(image).await?;
         let given = login.is_some();
         if let Some(l) = login {
             source.auth = Some(l);
@@ -127,8 +139,8 @@ impl Images {
             if source.auth.is_some() && !given && refused_login(e) {
                 // A login the registry no longer takes (its key rotated): one more try with
                 // a new one.
-                self.sources.forget().await;
-                let again = self.sources.source(image).await?;
+                sources.forget().await;
+                let again = sources.source(image).await?;
                 result = self.runtime.pull(&again.local, again.auth).await;
             }
         }

@@ -435,7 +435,23 @@ impl Runner {
                     return Err(reason);
                 }
             };
-            match self.shared.images.ensure_with(&image, login).await {
+            let role_sources = match self.pull_sources().await {
+                Ok(s) => s,
+                Err(reason) => {
+                    for s in self.slots.iter_mut() {
+                        if s.def.image.as_deref() == Some(image.as_str()) {
+                            s.reason = Some(reason.clone());
+                        }
+                    }
+                    return Err(reason);
+                }
+            };
+            match self
+                .shared
+                .images
+                .ensure_via(&image, login, role_sources.as_ref())
+                .await
+            {
                 Ok(ensured) => {
                     self.local_images.insert(image.clone(), ensured.local);
                     if let Some((start, stop)) = ensured.pulled {
@@ -587,6 +603,33 @@ impl Runner {
         if self.role_arn(RoleKind::Task).is_some() && self.shared.credentials_port.is_some() {
             self.shared.roles.register(self.place());
         }
+    }
+
+    /// Where the task's images get their registry login: as its execution role, if it has
+    /// one (as ECS does), else the agent's own (None).
+    async fn pull_sources(&self) -> Result<Option<crate::pull_source::PullSources>, String> {
+        if self.role_arn(RoleKind::Execution).is_none() {
+            return Ok(None);
+        }
+        let creds = self
+            .shared
+            .roles
+            .credentials(&self.place(), RoleKind::Execution)
+            .await
+            .map_err(|e| {
+                format!(
+                    "ResourceInitializationError: unable to pull secrets or registry auth: unable to assume the task's execution role: {e}"
+                )
+            })?;
+        let endpoint = self.shared.endpoint.with_session(
+            &creds.access_key_id,
+            &creds.secret_access_key,
+            &creds.session_token,
+        );
+        Ok(Some(crate::pull_source::PullSources::new(
+            Arc::new(crate::registry_auth::EcrCredentials::new(endpoint)),
+            &self.shared.cfg.region,
+        )))
     }
 
     /// Where the task's secrets are read from: as its execution role, if it has one (as

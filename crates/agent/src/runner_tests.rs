@@ -91,6 +91,8 @@ fn shared_pulling(
             "owner-test",
         )),
         credentials_port: None,
+        endpoint: berth_client::Endpoint::new("http://127.0.0.1:1", "test", "test", "us-east-1")
+            .expect("endpoint"),
     };
     (Arc::new(shared), reports)
 }

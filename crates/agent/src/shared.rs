@@ -26,6 +26,9 @@ pub struct Shared {
     pub logs: Shipping,
     /// Where containers' `secrets` are read from.
     pub secrets: Arc<dyn crate::secrets::SecretValues>,
+    /// The Berth endpoint, signed with the agent's key (tasks' execution roles sign with
+    /// their own credentials on it).
+    pub endpoint: berth_client::Endpoint,
     /// Tasks' role credentials.
     pub roles: Arc<crate::task_roles::TaskRoles>,
     /// The credentials endpoint's port on 169.254.170.2, if it is served.
