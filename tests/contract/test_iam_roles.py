@@ -430,3 +430,33 @@ def test_statements_naming_resources_allow_just_those(strict_server):
     with pytest.raises(ClientError) as e:
         me("logs").create_log_group(logGroupName=f"/other/{unique('g')}")
     assert code(e) == "AccessDeniedException"
+
+
+def test_a_secrets_resource_policy_allows_and_denies(strict_server):
+    ep = strict_server.endpoint
+    iam = client("iam", ep)
+    sm = client("secretsmanager", ep)
+    alice, bob = unique("alice"), unique("bob")
+    keys = {}
+    for u in (alice, bob):
+        iam.create_user(UserName=u)
+        keys[u] = iam.create_access_key(UserName=u)["AccessKey"]
+    # Bob may do anything with secrets by his own policy; Alice has no policy at all.
+    iam.put_user_policy(UserName=bob, PolicyName="all", PolicyDocument=allow("secretsmanager:*"))
+    arn = sm.create_secret(Name=unique("shared"), SecretString="v")["ARN"]
+    sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{alice}"},
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+            {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{bob}"},
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+        ]}))
+    as_user = lambda u: client("secretsmanager", ep, keys[u]["AccessKeyId"], keys[u]["SecretAccessKey"])  # noqa: E731
+    assert as_user(alice).get_secret_value(SecretId=arn)["SecretString"] == "v"
+    with pytest.raises(ClientError) as e:
+        as_user(alice).describe_secret(SecretId=arn)
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        as_user(bob).get_secret_value(SecretId=arn)
+    assert code(e) == "AccessDeniedException" and "resource-based policy" in str(e.value)
+    as_user(bob).describe_secret(SecretId=arn)

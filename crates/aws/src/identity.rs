@@ -59,16 +59,17 @@ pub trait Identities: Send + Sync + 'static {
     fn lookup(&self, access_key_id: &str, session_token: Option<&str>) -> Option<Identity>;
 
     /// Whether `identity` (as [`Identities::lookup`] found it for the request in `ctx`) may
-    /// do `action` (`ecs:RunTask`) on `resource`; Err says why not, for the AccessDenied
-    /// message.
+    /// do `action` (`ecs:RunTask`) on `resource`, which has `resource_policy` attached if
+    /// given (a secret's policy); Err says why not, for the AccessDenied message.
     fn authorize(
         &self,
         ctx: &crate::RequestContext,
         identity: &Identity,
         action: &str,
         resource: &str,
+        resource_policy: Option<&str>,
     ) -> Result<(), String> {
-        let _ = (ctx, identity, action, resource);
+        let _ = (ctx, identity, action, resource, resource_policy);
         Ok(())
     }
 }

@@ -102,6 +102,13 @@ pub trait Service: Send + Sync + 'static {
         vec!["*".into()]
     }
 
+    /// The resource-based policy attached to `resource` (an ARN [`Service::resources`]
+    /// answered), if it has one: evaluated with the caller's own policies.
+    fn resource_policy(&self, ctx: &RequestContext, resource: &str) -> Option<String> {
+        let _ = (ctx, resource);
+        None
+    }
+
     /// The background jobs to run while the server runs.
     fn jobs(self: Arc<Self>) -> Vec<Job> {
         Vec::new()

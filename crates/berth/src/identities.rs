@@ -44,8 +44,10 @@ impl Identities for RegionIdentities {
         identity: &Identity,
         action: &str,
         resource: &str,
+        resource_policy: Option<&str>,
     ) -> Result<(), String> {
-        self.iam.authorize(ctx, identity, action, resource)
+        self.iam
+            .authorize(ctx, identity, action, resource, resource_policy)
     }
 }
 

@@ -7,7 +7,9 @@ use std::sync::{Arc, RwLock};
 
 use berth_aws::identity::{Identities, Identity, Session};
 use berth_aws::RequestContext;
-use berth_iam_policy::{evaluate, Decision, Kind, Policy, Principal, Request};
+use berth_iam_policy::{
+    evaluate, resource_grant, Decision, Grant, Kind, Policy, Principal, Request,
+};
 
 use crate::ops::managed_policies;
 use crate::records::{user_key, KeyRec, UserRec};
@@ -190,6 +192,45 @@ impl Identities for IamIdentities {
     }
 
     fn authorize(
+        &self,
+        ctx: &RequestContext,
+        identity: &Identity,
+        action: &str,
+        resource: &str,
+        resource_policy: Option<&str>,
+    ) -> Result<(), String> {
+        let Some(doc) = resource_policy else {
+            return self.authorize_identity(ctx, identity, action, resource);
+        };
+        // The resource's own policy: its explicit deny wins over everything, and within the
+        // account an allow naming the principal is enough on its own.
+        let denied = |why: &str| {
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
+                ctx.principal
+            )
+        };
+        let own = self.authorize_identity(ctx, identity, action, resource);
+        if own.as_ref().is_err_and(|e| e.contains("explicit deny")) {
+            return own;
+        }
+        let Ok(policy) = Policy::parse(doc, Kind::Resource) else {
+            return own;
+        };
+        let request = self.request(ctx, identity, action, resource);
+        match resource_grant(&policy, &request) {
+            Grant::Denied(by) => Err(denied(&format!(
+                "with an explicit deny in a resource-based policy ({by})"
+            ))),
+            Grant::Principal(_) => Ok(()),
+            Grant::Account(_) | Grant::None => own,
+        }
+    }
+}
+
+impl IamIdentities {
+    /// The decision of the principal's own policies (and its session's).
+    fn authorize_identity(
         &self,
         ctx: &RequestContext,
         identity: &Identity,

@@ -30,6 +30,7 @@ pub mod error;
 mod identities;
 mod ops;
 pub mod records;
+mod reseal;
 mod resources;
 mod service;
 pub mod state;

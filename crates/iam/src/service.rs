@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use berth_aws::protocol::Protocol;
 use berth_aws::schema::Schema;
-use berth_aws::service::{Call, Exec, Service, ServiceInfo};
+use std::time::Duration;
+
+use berth_aws::service::{Call, Exec, Job, Service, ServiceInfo};
 use berth_aws::AwsError;
 use berth_commit::{Lock, Staged};
 use berth_iam_model::operations::SIGNING_NAME;
@@ -13,6 +15,9 @@ use berth_iam_model::schema::SCHEMA;
 use berth_iam_model::Operation;
 
 use crate::Iam;
+
+/// Key secrets re-sealed per round after a key rotation.
+const RESEAL_BATCH: usize = 500;
 
 static INFO: ServiceInfo = ServiceInfo {
     name: "iam",
@@ -60,5 +65,16 @@ impl Service for IamService {
 
     fn schema(&self) -> Option<&Schema> {
         Some(&SCHEMA)
+    }
+
+    fn jobs(self: Arc<Self>) -> Vec<Job> {
+        let iam = self.iam.clone();
+        vec![Job {
+            name: "access key re-sealer",
+            period: Duration::from_secs(30),
+            wake: None,
+            settle: Duration::ZERO,
+            run: Arc::new(move || Ok(iam.reseal(RESEAL_BATCH)? == RESEAL_BATCH)),
+        }]
     }
 }

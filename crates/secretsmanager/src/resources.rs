@@ -28,4 +28,12 @@ impl SecretsManager {
                 .collect(),
         )
     }
+
+    /// The resource policy of the secret `arn`, if it has one.
+    pub fn policy_of(&self, ctx: &RequestContext, arn: &str) -> Option<String> {
+        let state = self.db.snapshot();
+        crate::ops::find(&state, ctx, arn)
+            .ok()
+            .and_then(|s| s.policy.clone())
+    }
 }

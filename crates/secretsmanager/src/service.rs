@@ -55,6 +55,10 @@ impl Service for SecretsManagerService {
         self.sm.resources(ctx, op, body)
     }
 
+    fn resource_policy(&self, ctx: &berth_aws::RequestContext, resource: &str) -> Option<String> {
+        self.sm.policy_of(ctx, resource)
+    }
+
     fn jobs(self: Arc<Self>) -> Vec<Job> {
         let sweep = self.sm.clone();
         let reseal = self.sm.clone();

@@ -72,9 +72,17 @@ impl Keys {
 
     /// Decides a call of a caller signing with a key a service made; the others (configured
     /// keys: accounts' roots) may do everything.
-    pub fn authorize(&self, caller: &Caller, action: &str, resource: &str) -> Result<(), String> {
+    pub fn authorize(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        resource_policy: Option<&str>,
+    ) -> Result<(), String> {
         match (self.identities.get(), &caller.made) {
-            (Some(ids), Some(identity)) => ids.authorize(&caller.ctx, identity, action, resource),
+            (Some(ids), Some(identity)) => {
+                ids.authorize(&caller.ctx, identity, action, resource, resource_policy)
+            }
             _ => Ok(()),
         }
     }

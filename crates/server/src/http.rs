@@ -239,7 +239,11 @@ async fn answer(
             .service
             .resources(&caller.ctx, &routed.op, &call_body)
         {
-            if let Err(why) = app.keys.authorize(&caller, &action, &resource) {
+            let policy = routed.service.resource_policy(&caller.ctx, &resource);
+            if let Err(why) = app
+                .keys
+                .authorize(&caller, &action, &resource, policy.as_deref())
+            {
                 let e = match wire {
                     Wire::Query => AwsError::new(403, "AccessDenied", why),
                     _ => AwsError::new(400, "AccessDeniedException", why),
