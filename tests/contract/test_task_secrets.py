@@ -81,3 +81,28 @@ def test_repository_credentials_are_the_login_the_agent_pulls_with(dev):  # noqa
     ran = run(right)
     assert ran["lastStatus"] == "RUNNING", ran.get("stoppedReason") or ran
     ecs.stop_task(cluster="default", task=ran["taskArn"])
+
+
+def test_log_driver_secret_options_reach_docker(dev):  # noqa: F811
+    """`logConfiguration.secretOptions`: read as the task's secrets are, into the Docker log
+    driver's options (json-file's `max-size` from a parameter here)."""
+    import subprocess
+
+    ecs = dev.client()
+    _, uri, _ = push_fresh_image(ecr_client(dev.endpoint), dev.endpoint.removeprefix("http://"))
+    param = f"/{unique('logs')}/max-size"
+    ssm_client(dev.endpoint).put_parameter(Name=param, Value="12m", Type="SecureString")
+    family = unique("logopt")
+    ecs.register_task_definition(family=family, containerDefinitions=[{
+        "name": "app", "image": f"{uri}:v1", "essential": True, "memory": 64,
+        "logConfiguration": {"logDriver": "json-file", "options": {"max-file": "2"},
+                             "secretOptions": [{"name": "max-size", "valueFrom": param}]},
+    }])
+    arn = ecs.run_task(cluster="default", taskDefinition=family)["tasks"][0]["taskArn"]
+    task = wait_task(ecs, "default", arn, {"RUNNING", "STOPPED"})
+    assert task["lastStatus"] == "RUNNING", task.get("stoppedReason") or task
+    out = subprocess.run(["docker", "inspect", "--format", "{{json .HostConfig.LogConfig}}",
+                          task["containers"][0]["runtimeId"]], capture_output=True, text=True, check=True).stdout
+    log = json.loads(out)
+    assert log["Type"] == "json-file" and log["Config"] == {"max-file": "2", "max-size": "12m"}, log
+    ecs.stop_task(cluster="default", task=arn)

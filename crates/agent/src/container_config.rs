@@ -66,6 +66,8 @@ pub struct Context<'a> {
     pub file_environment: Vec<(String, String)>,
     /// The container's `secrets`, read, as (name, value).
     pub secret_environment: Vec<(String, String)>,
+    /// The log driver's `secretOptions`, read, as (option, value).
+    pub log_secret_options: Vec<(String, String)>,
     /// What the agent sets unless the definition does (`AWS_ENDPOINT_URL`, `AWS_REGION`).
     pub default_environment: Vec<(String, String)>,
     /// What the agent sets whatever the definition says (the task role's credentials URI).
@@ -378,12 +380,16 @@ pub fn create_body(c: &ContainerDefinition, ctx: &Context<'_>) -> ContainerCreat
                 config: None,
             });
         } else {
+            let mut config: HashMap<String, String> = log
+                .options
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            config.extend(ctx.log_secret_options.iter().cloned());
             host.log_config = Some(HostConfigLogConfig {
                 typ: Some(driver),
-                config: log
-                    .options
-                    .as_ref()
-                    .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                config: (!config.is_empty()).then_some(config),
             });
         }
     }

@@ -576,6 +576,28 @@ impl Runner {
         Ok(out)
     }
 
+    /// The container's log driver `secretOptions`, read as its secrets are.
+    async fn log_secret_options(
+        &self,
+        def: &ContainerDefinition,
+    ) -> Result<Vec<(String, String)>, String> {
+        let options = def
+            .log_configuration
+            .as_ref()
+            .and_then(|l| l.secret_options.clone())
+            .unwrap_or_default();
+        if options.is_empty() {
+            return Ok(Vec::new());
+        }
+        let source = self.secrets().await?;
+        let mut out = Vec::new();
+        for s in &options {
+            let r = crate::secrets::parse(s.value_from.as_deref().unwrap_or_default())?;
+            out.push((s.name.clone().unwrap_or_default(), source.value(&r).await?));
+        }
+        Ok(out)
+    }
+
     /// The task's role of `kind` (its override, else its definition's).
     fn role_arn(&self, kind: RoleKind) -> Option<String> {
         let o = self.a.task.overrides.as_ref();
@@ -705,8 +727,14 @@ impl Runner {
                     return;
                 }
             };
-            let secret_env = match self.secret_environment(&def).await {
-                Ok(e) => e,
+            let read = async {
+                Ok::<_, String>((
+                    self.log_secret_options(&def).await?,
+                    self.secret_environment(&def).await?,
+                ))
+            };
+            let (log_secret_options, secret_env) = match read.await {
+                Ok(both) => both,
                 Err(e) => {
                     self.slots[idx].reason = Some(format!(
                         "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: {e}"
@@ -735,6 +763,7 @@ impl Runner {
                 volumes: &volumes,
                 file_environment: env_files,
                 secret_environment: secret_env,
+                log_secret_options,
                 default_environment,
                 agent_environment,
                 launch_type: &launch_type,

@@ -45,7 +45,10 @@ fn task() -> Task {
 }
 
 fn build(network: Network) -> ContainerCreateBody {
-    let def = definition();
+    build_from(definition(), network)
+}
+
+fn build_from(def: TaskDefinition, network: Network) -> ContainerCreateBody {
     let task = task();
     let names: HashMap<String, String> =
         [("side".to_owned(), "ecs-web-3-side-1".to_owned())].into();
@@ -79,6 +82,7 @@ fn build(network: Network) -> ContainerCreateBody {
         // A secret outranks the definition and the overrides.
         secret_environment: vec![("B".into(), "secret".into()), ("S".into(), "secret".into())],
         // The agent's defaults yield to the definition; what it forces does not.
+        log_secret_options: vec![("splunk-token".into(), "tok-from-secret".into())],
         default_environment: vec![
             ("A".into(), "agent".into()),
             ("AWS_REGION".into(), "r1".into()),
@@ -225,5 +229,35 @@ fn env_files_and_names() {
     assert_eq!(
         docker_name(&definition(), "app", "a1b2"),
         "ecs-web-3-app-a1b2"
+    );
+}
+
+#[test]
+fn a_docker_log_driver_gets_its_options_and_secret_options() {
+    let mut def = definition();
+    if let Some(c) = def
+        .container_definitions
+        .as_mut()
+        .and_then(|c| c.first_mut())
+    {
+        c.log_configuration = Some(parse(json!({
+            "logDriver": "splunk", "options": {"splunk-url": "https://splunk:8088"},
+            "secretOptions": [{"name": "splunk-token", "valueFrom": "arn:aws:ssm:us-east-1:000000000000:parameter/t"}]
+        })));
+    }
+    let body = build_from(def, Network::Bridge);
+    let log = body
+        .host_config
+        .and_then(|h| h.log_config)
+        .expect("log config");
+    assert_eq!(log.typ.as_deref(), Some("splunk"));
+    let config = log.config.unwrap_or_default();
+    assert_eq!(
+        config.get("splunk-url").map(String::as_str),
+        Some("https://splunk:8088")
+    );
+    assert_eq!(
+        config.get("splunk-token").map(String::as_str),
+        Some("tok-from-secret")
     );
 }
