@@ -229,3 +229,72 @@ async fn session_credentials_sign_until_they_expire() {
         .expect_err("moved");
     assert_eq!(err.code(), Some("UnrecognizedClientException"), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_role_made_and_assumed_through_the_sdk_acts_as_the_role() {
+    let berth = Berth::start_with(&["--no-agent", "--strict-auth"]);
+    let root = common::sdk_config(&berth.endpoint(), ACCESS_KEY, SECRET_KEY).await;
+    let iam = aws_sdk_iam::Client::new(&root);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}"#;
+    let role = iam
+        .create_role()
+        .role_name("deployer")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("CreateRole")
+        .role
+        .expect("role");
+    iam.attach_role_policy()
+        .role_name("deployer")
+        .policy_arn("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+    let out = aws_sdk_sts::Client::new(&root)
+        .assume_role()
+        .role_arn(role.arn())
+        .role_session_name("sdk")
+        .send()
+        .await
+        .expect("AssumeRole");
+    let creds = out.credentials.expect("credentials");
+    let session = common::sdk_config_with_token(
+        &berth.endpoint(),
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        creds.session_token(),
+    )
+    .await;
+    let me = aws_sdk_sts::Client::new(&session)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity");
+    assert_eq!(
+        me.arn(),
+        Some("arn:aws:sts::000000000000:assumed-role/deployer/sdk")
+    );
+    aws_sdk_ecr::Client::new(&session)
+        .describe_repositories()
+        .send()
+        .await
+        .expect("the attached AWS managed policy allows reading ECR");
+    let err = aws_sdk_ecr::Client::new(&session)
+        .create_repository()
+        .repository_name("nope")
+        .send()
+        .await
+        .expect_err("not allowed");
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    // A malformed trust policy is IAM's MalformedPolicyDocument, nothing made.
+    let err = iam
+        .create_role()
+        .role_name("broken")
+        .assume_role_policy_document("{")
+        .send()
+        .await
+        .expect_err("malformed");
+    assert_eq!(err.code(), Some("MalformedPolicyDocument"));
+    assert!(iam.get_role().role_name("broken").send().await.is_err());
+}
