@@ -109,7 +109,7 @@ def test_key_limits_and_listing(server):
             iam.create_user(**bad)
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, bad
     with pytest.raises(ClientError) as e:
-        iam.create_group(GroupName="g")
+        iam.create_login_profile(UserName="nobody", Password="x-Y-z-123456")
     assert code(e) == "InvalidAction"
 
 

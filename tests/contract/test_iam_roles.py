@@ -460,3 +460,40 @@ def test_a_secrets_resource_policy_allows_and_denies(strict_server):
         as_user(bob).get_secret_value(SecretId=arn)
     assert code(e) == "AccessDeniedException" and "resource-based policy" in str(e.value)
     as_user(bob).describe_secret(SecretId=arn)
+
+
+def test_a_users_groups_policies_are_its_own(strict_server):
+    ep = strict_server.endpoint
+    iam = client("iam", ep)
+    group, user = unique("devs"), unique("user")
+    g = iam.create_group(GroupName=group, Path="/teams/")["Group"]
+    assert g["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/teams/{group}" and g["GroupId"].startswith("AGPA")
+    with pytest.raises(ClientError) as e:
+        iam.create_group(GroupName=group.upper())
+    assert code(e) == "EntityAlreadyExists"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    ecs = client("ecs", ep, key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError):
+        ecs.list_clusters()
+    iam.put_group_policy(GroupName=group, PolicyName="list", PolicyDocument=allow("ecs:List*"))
+    iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    ecs.list_clusters()
+    client("ecr", ep, key["AccessKeyId"], key["SecretAccessKey"]).describe_repositories()
+    assert [u["UserName"] for u in iam.get_group(GroupName=group)["Users"]] == [user]
+    assert [x["GroupName"] for x in iam.list_groups_for_user(UserName=user)["Groups"]] == [group]
+    assert iam.list_group_policies(GroupName=group)["PolicyNames"] == ["list"]
+    assert group in [x["GroupName"] for x in iam.list_groups(PathPrefix="/teams/")["Groups"]]
+    with pytest.raises(ClientError) as e:
+        iam.delete_group(GroupName=group)
+    assert code(e) == "DeleteConflict"
+    iam.remove_user_from_group(GroupName=group, UserName=user)
+    with pytest.raises(ClientError):
+        ecs.list_clusters()
+    iam.delete_group_policy(GroupName=group, PolicyName="list")
+    iam.detach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+    iam.delete_group(GroupName=group)
+    with pytest.raises(ClientError) as e:
+        iam.get_group(GroupName=group)
+    assert code(e) == "NoSuchEntity"

@@ -64,6 +64,10 @@ impl IamError {
         IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
     }
 
+    pub fn no_group(name: &str) -> Self {
+        IamError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+    }
+
     pub fn no_role(name: &str) -> Self {
         IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
     }

@@ -125,13 +125,18 @@ impl IamIdentities {
                     .users
                     .get(&key)
                     .ok_or("because the user no longer exists")?;
-                (
-                    format!("user/{key}"),
-                    (
-                        user.policies.values().collect::<Vec<_>>(),
-                        user.attached.clone(),
-                    ),
-                )
+                // The user's own policies, then its groups'.
+                let mut inline: Vec<&String> = user.policies.values().collect();
+                let mut attached = user.attached.clone();
+                for g in user
+                    .groups
+                    .iter()
+                    .filter_map(|g| state.groups.get(&user_key(&ctx.account, g)))
+                {
+                    inline.extend(g.policies.values());
+                    attached.extend(g.attached.iter().cloned());
+                }
+                (format!("user/{key}"), (inline, attached))
             }
         };
         if let Some(hit) = self.with_derived(state, |d| d.parsed.get(&memo).cloned()) {

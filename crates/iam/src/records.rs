@@ -1,4 +1,4 @@
-//! What IAM keeps: users, roles and customer managed policies keyed `<account>/<name>`,
+//! What IAM keeps: users, groups, roles and customer managed policies keyed `<account>/<name>`,
 //! access keys keyed by their id (global: the server finds a key by its id alone). A key's
 //! secret is only ever stored sealed. AWS managed policies are not records: they are the
 //! table in `aws_policies.rs`.
@@ -32,6 +32,9 @@ pub struct UserRec {
     /// Managed policies attached, by ARN, in the order attached.
     #[serde(default)]
     pub attached: Vec<String>,
+    /// The groups the user is in, by name, in the order added.
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 berth_commit::record!(State: UserRec, "iam/user", users, |r| user_key(&r.account, &r.name));
 
@@ -126,3 +129,26 @@ impl PolicyRec {
             .unwrap_or_default()
     }
 }
+
+/// A group: policies its users have too.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRec {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    /// `AGPA…`.
+    pub id: String,
+    pub arn: String,
+    pub created: f64,
+    #[serde(default)]
+    pub policies: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attached: Vec<String>,
+    /// IAM groups have no tags; kept so a group holds policies as users and roles do.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tag_order: Vec<String>,
+}
+berth_commit::record!(State: GroupRec, "iam/group", groups, |r| user_key(&r.account, &r.name));

@@ -26,6 +26,14 @@ impl Iam {
                 .unwrap_or_else(|| format!("arn:aws:iam::{account}:role{path}{name}"));
             return vec![arn];
         }
+        if let Some(name) = text(&doc, "GroupName") {
+            let arn = state
+                .groups
+                .get(&user_key(account, name))
+                .map(|g| g.arn.clone())
+                .unwrap_or_else(|| format!("arn:aws:iam::{account}:group{path}{name}"));
+            return vec![arn];
+        }
         if let Some(name) = text(&doc, "UserName") {
             let arn = state
                 .users

@@ -13,6 +13,7 @@ pub struct State {
     pub keys: Table<KeyRec>,
     pub roles: Table<RoleRec>,
     pub policies: Table<PolicyRec>,
+    pub groups: Table<GroupRec>,
 }
 
 impl berth_commit::Tables for State {
@@ -27,7 +28,8 @@ pub fn open(store: Arc<dyn berth_store::Store>) -> Result<Db> {
         l.load::<UserRec>()?;
         l.load::<KeyRec>()?;
         l.load::<RoleRec>()?;
-        l.load::<PolicyRec>()
+        l.load::<PolicyRec>()?;
+        l.load::<GroupRec>()
     })?)
 }
 
@@ -62,7 +64,7 @@ impl State {
             .map(|(_, r)| r)
     }
 
-    /// How many users and roles have the managed policy `arn` attached.
+    /// How many users, groups and roles have the managed policy `arn` attached.
     pub fn attachments(&self, arn: &str) -> usize {
         let users = self
             .users
@@ -72,7 +74,20 @@ impl State {
             .roles
             .values()
             .filter(|r| r.attached.iter().any(|a| a == arn));
-        users.count() + roles.count()
+        let groups = self
+            .groups
+            .values()
+            .filter(|g| g.attached.iter().any(|a| a == arn));
+        users.count() + roles.count() + groups.count()
+    }
+
+    /// An account's groups, in name order.
+    pub fn groups_of<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a Arc<GroupRec>> + 'a {
+        let prefix = format!("{account}/");
+        self.groups
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(_, g)| g)
     }
 
     /// A user's access keys.

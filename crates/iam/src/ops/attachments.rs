@@ -170,6 +170,52 @@ impl Iam {
         })
     }
 
+    pub(crate) fn attach_group_policy(
+        &self,
+        ctx: &RequestContext,
+        req: AttachGroupPolicyRequest,
+    ) -> Result<Empty> {
+        self.attach(
+            ctx,
+            Entity::Group,
+            req.group_name.as_deref().unwrap_or_default(),
+            req.policy_arn.as_deref().unwrap_or_default(),
+        )
+    }
+
+    pub(crate) fn detach_group_policy(
+        &self,
+        ctx: &RequestContext,
+        req: DetachGroupPolicyRequest,
+    ) -> Result<Empty> {
+        self.detach(
+            ctx,
+            Entity::Group,
+            req.group_name.as_deref().unwrap_or_default(),
+            req.policy_arn.as_deref().unwrap_or_default(),
+        )
+    }
+
+    pub(crate) fn list_attached_group_policies(
+        &self,
+        ctx: &RequestContext,
+        req: ListAttachedGroupPoliciesRequest,
+    ) -> Result<ListAttachedGroupPoliciesResponse> {
+        let (list, marker) = self.attached(
+            ctx,
+            Entity::Group,
+            req.group_name.as_deref().unwrap_or_default(),
+            req.path_prefix.as_deref(),
+            req.marker.as_deref(),
+            req.max_items,
+        )?;
+        Ok(ListAttachedGroupPoliciesResponse {
+            attached_policies: Some(list),
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
     pub(crate) fn list_entities_for_policy(
         &self,
         ctx: &RequestContext,
@@ -197,8 +243,16 @@ impl Iam {
                 role_id: Some(r.id.clone()),
             })
             .collect();
+        let groups = state
+            .groups_of(&ctx.account)
+            .filter(|g| want("Group") && g.path.starts_with(&prefix) && g.attached.contains(&arn))
+            .map(|g| PolicyGroup {
+                group_name: Some(g.name.clone()),
+                group_id: Some(g.id.clone()),
+            })
+            .collect();
         Ok(ListEntitiesForPolicyResponse {
-            policy_groups: Some(Vec::new()),
+            policy_groups: Some(groups),
             policy_users: Some(users),
             policy_roles: Some(roles),
             is_truncated: Some(false),

@@ -13,6 +13,7 @@ use crate::Iam;
 pub(crate) enum Entity {
     User,
     Role,
+    Group,
 }
 
 impl Entity {
@@ -20,6 +21,7 @@ impl Entity {
         match self {
             Entity::User => "user",
             Entity::Role => "role",
+            Entity::Group => "group",
         }
     }
 
@@ -27,6 +29,7 @@ impl Entity {
         match self {
             Entity::User => IamError::no_user(name),
             Entity::Role => IamError::no_role(name),
+            Entity::Group => IamError::no_group(name),
         }
     }
 }
@@ -89,6 +92,24 @@ impl Iam {
                 )?;
                 tx.put(r)
             }
+            Entity::Group => {
+                let g = tx
+                    .state
+                    .groups
+                    .get(&key)
+                    .ok_or_else(|| entity.missing(name))?;
+                let mut g = (**g).clone();
+                f(
+                    tx.state,
+                    Holds {
+                        policies: &mut g.policies,
+                        attached: &mut g.attached,
+                        tags: &mut g.tags,
+                        tag_order: &mut g.tag_order,
+                    },
+                )?;
+                tx.put(g)
+            }
         })
     }
 
@@ -110,6 +131,10 @@ impl Iam {
                     .roles
                     .get(&key)
                     .map(|r| (r.policies.clone(), r.attached.clone())),
+                Entity::Group => s
+                    .groups
+                    .get(&key)
+                    .map(|g| (g.policies.clone(), g.attached.clone())),
             })
             .ok_or_else(|| entity.missing(name))
     }

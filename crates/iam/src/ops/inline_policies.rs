@@ -15,6 +15,7 @@ fn max_chars(entity: Entity) -> usize {
     match entity {
         Entity::User => 2048,
         Entity::Role => 10_240,
+        Entity::Group => 5120,
     }
 }
 
@@ -226,6 +227,69 @@ impl Iam {
             req.max_items,
         )?;
         Ok(ListRolePoliciesResponse {
+            policy_names: Some(names),
+            is_truncated: Some(marker.is_some()),
+            marker,
+        })
+    }
+
+    pub(crate) fn put_group_policy(
+        &self,
+        ctx: &RequestContext,
+        req: PutGroupPolicyRequest,
+    ) -> Result<Empty> {
+        let (holder, name, doc) = (
+            req.group_name.unwrap_or_default(),
+            req.policy_name.unwrap_or_default(),
+            req.policy_document.unwrap_or_default(),
+        );
+        self.put_inline(ctx, Entity::Group, &holder, &name, &doc)
+    }
+
+    pub(crate) fn get_group_policy(
+        &self,
+        ctx: &RequestContext,
+        req: GetGroupPolicyRequest,
+    ) -> Result<GetGroupPolicyResponse> {
+        let (holder, name) = (
+            req.group_name.unwrap_or_default(),
+            req.policy_name.unwrap_or_default(),
+        );
+        let doc = self.get_inline(ctx, Entity::Group, &holder, &name)?;
+        Ok(GetGroupPolicyResponse {
+            group_name: Some(holder),
+            policy_name: Some(name),
+            policy_document: Some(doc),
+        })
+    }
+
+    pub(crate) fn delete_group_policy(
+        &self,
+        ctx: &RequestContext,
+        req: DeleteGroupPolicyRequest,
+    ) -> Result<Empty> {
+        self.delete_inline(
+            ctx,
+            Entity::Group,
+            &req.group_name.unwrap_or_default(),
+            &req.policy_name.unwrap_or_default(),
+        )
+    }
+
+    pub(crate) fn list_group_policies(
+        &self,
+        ctx: &RequestContext,
+        req: ListGroupPoliciesRequest,
+    ) -> Result<ListGroupPoliciesResponse> {
+        let holder = req.group_name.unwrap_or_default();
+        let (names, marker) = self.list_inline(
+            ctx,
+            Entity::Group,
+            &holder,
+            req.marker.as_deref(),
+            req.max_items,
+        )?;
+        Ok(ListGroupPoliciesResponse {
             policy_names: Some(names),
             is_truncated: Some(marker.is_some()),
             marker,

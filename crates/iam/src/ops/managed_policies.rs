@@ -76,6 +76,10 @@ impl Managed {
             + state
                 .roles_of(account)
                 .filter(|r| r.attached.contains(&self.arn))
+                .count()
+            + state
+                .groups_of(account)
+                .filter(|g| g.attached.contains(&self.arn))
                 .count();
         Policy {
             policy_name: Some(self.name.clone()),

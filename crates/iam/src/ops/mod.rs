@@ -4,6 +4,7 @@ mod access_keys;
 mod attachments;
 pub(crate) mod aws_policies;
 mod entities;
+mod groups;
 mod inline_policies;
 pub(crate) mod managed_policies;
 mod roles;

@@ -67,6 +67,7 @@ impl Iam {
             .read(|s| match entity {
                 Entity::User => s.users.get(&key).map(|u| tag_list(&u.tag_order, &u.tags)),
                 Entity::Role => s.roles.get(&key).map(|r| tag_list(&r.tag_order, &r.tags)),
+                Entity::Group => s.groups.get(&key).map(|_| Vec::new()),
             })
             .ok_or_else(|| entity.missing(name))?;
         let items = list

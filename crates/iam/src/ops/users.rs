@@ -10,7 +10,7 @@ use crate::error::{IamError, Result};
 use crate::records::{user_key, UserRec};
 use crate::Iam;
 
-fn view(u: &UserRec) -> User {
+pub(crate) fn view(u: &UserRec) -> User {
     let tags = tag_list(&u.tag_order, &u.tags);
     User {
         path: Some(u.path.clone()),
@@ -63,6 +63,7 @@ impl Iam {
                 tag_order: tags.order.clone(),
                 policies: Default::default(),
                 attached: Vec::new(),
+                groups: Vec::new(),
             };
             debug_assert_eq!(key, user_key(&user.account, &user.name));
             tx.put(user.clone())?;
@@ -141,6 +142,16 @@ impl Iam {
             {
                 return Err(IamError::DeleteConflict(
                     "Cannot delete entity, must detach all policies first.".into(),
+                ));
+            }
+            if tx
+                .state
+                .users
+                .get(&key)
+                .is_some_and(|u| !u.groups.is_empty())
+            {
+                return Err(IamError::DeleteConflict(
+                    "Cannot delete entity, must remove the user from its groups first.".into(),
                 ));
             }
             tx.delete::<UserRec>(&key);
