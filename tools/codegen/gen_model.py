@@ -71,6 +71,9 @@ SERVICES = {
     "ssm": dict(data="ssm/2014-11-06", crate="crates/ssm-model", package="berth-ssm-model"),
     "sts": dict(data="sts/2011-06-15", crate="crates/sts-model", package="berth-sts-model"),
     "iam": dict(data="iam/2010-05-08", crate="crates/iam-model", package="berth-iam-model"),
+    "servicediscovery": dict(data="servicediscovery/2017-03-14",
+                             crate="crates/servicediscovery-model",
+                             package="berth-servicediscovery-model"),
 }
 
 RUST_KEYWORDS = {
