@@ -29,7 +29,15 @@ struct Derived {
     /// `user/<account>/<name>` or `role/<account>/<name>` → its policies, and whether none
     /// of them looks at the time.
     parsed: HashMap<String, (Arc<Vec<Policy>>, bool)>,
-    decided: HashMap<String, Result<(), String>>,
+    decided: HashMap<String, Result<(), Denial>>,
+}
+
+/// Why a principal's own policies refuse a call: the AccessDenied message, and whether a
+/// statement denied it explicitly (which a resource policy's allow cannot undo).
+#[derive(Clone, Debug)]
+struct Denial {
+    explicit: bool,
+    message: String,
 }
 
 /// [`Identities`] over IAM's access keys and policies.
@@ -75,6 +83,21 @@ impl IamIdentities {
             iam,
             opened: RwLock::new(HashMap::new()),
             derived: RwLock::new(Derived::default()),
+        }
+    }
+
+    /// What `f` finds in what is derived from `state`, if that is still IAM's state (a
+    /// read lock: the hit path of every call).
+    fn derived_hit<R>(
+        &self,
+        state: &Arc<State>,
+        f: impl FnOnce(&Derived) -> Option<R>,
+    ) -> Option<R> {
+        let d = self.derived.read().unwrap_or_else(|p| p.into_inner());
+        if d.state.as_ref().is_some_and(|s| Arc::ptr_eq(s, state)) {
+            f(&d)
+        } else {
+            None
         }
     }
 
@@ -139,7 +162,7 @@ impl IamIdentities {
                 (format!("user/{key}"), (inline, attached))
             }
         };
-        if let Some(hit) = self.with_derived(state, |d| d.parsed.get(&memo).cloned()) {
+        if let Some(hit) = self.derived_hit(state, |d| d.parsed.get(&memo).cloned()) {
             return Ok(hit);
         }
         let (inline, attached) = found;
@@ -204,29 +227,26 @@ impl Identities for IamIdentities {
         resource: &str,
         resource_policy: Option<&str>,
     ) -> Result<(), String> {
+        let own = self.authorize_identity(ctx, identity, action, resource);
         let Some(doc) = resource_policy else {
-            return self.authorize_identity(ctx, identity, action, resource);
+            return own.map_err(|d| d.message);
         };
         // The resource's own policy: its explicit deny wins over everything, and within the
         // account an allow naming the principal is enough on its own.
-        let denied = |why: &str| {
-            format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
-                ctx.principal
-            )
+        let own = match own {
+            Err(d) if d.explicit => return Err(d.message),
+            other => other.map_err(|d| d.message),
         };
-        let own = self.authorize_identity(ctx, identity, action, resource);
-        if own.as_ref().is_err_and(|e| e.contains("explicit deny")) {
-            return own;
-        }
+        // Stored policies passed the same parse when they were put.
         let Ok(policy) = Policy::parse(doc, Kind::Resource) else {
             return own;
         };
         let request = self.request(ctx, identity, action, resource);
         match resource_grant(&policy, &request) {
-            Grant::Denied(by) => Err(denied(&format!(
-                "with an explicit deny in a resource-based policy ({by})"
-            ))),
+            Grant::Denied(by) => Err(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} with an explicit deny in a resource-based policy ({by})",
+                ctx.principal
+            )),
             Grant::Principal(_) => Ok(()),
             Grant::Account(_) | Grant::None => own,
         }
@@ -241,14 +261,16 @@ impl IamIdentities {
         identity: &Identity,
         action: &str,
         resource: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Denial> {
         // IAM says "User:" of every principal, sessions too.
-        let denied = |why: &str| {
-            format!(
+        let refuse = |explicit: bool, why: &str| Denial {
+            explicit,
+            message: format!(
                 "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
                 ctx.principal
-            )
+            ),
         };
+        let denied = |why: &str| refuse(false, why);
         if let Some(s) = &identity.session {
             if s.restricted && restricted(action) {
                 return Err(denied(
@@ -271,7 +293,7 @@ impl IamIdentities {
         }
         let state = self.iam.db.snapshot();
         let memo = format!("{}\u{1}{action}\u{1}{resource}", ctx.access_key_id);
-        if let Some(d) = self.with_derived(&state, |d| d.decided.get(&memo).cloned()) {
+        if let Some(d) = self.derived_hit(&state, |d| d.decided.get(&memo).cloned()) {
             return d;
         }
         let (own, mut timeless) = if root {
@@ -296,18 +318,20 @@ impl IamIdentities {
             evaluate(&own.iter().collect::<Vec<_>>(), &request)
         };
         let decision = match (decision, session) {
-            (Decision::ExplicitDeny(by), _) => Err(denied(&format!(
-                "with an explicit deny in an identity-based policy ({by})"
-            ))),
+            (Decision::ExplicitDeny(by), _) => Err(refuse(
+                true,
+                &format!("with an explicit deny in an identity-based policy ({by})"),
+            )),
             (Decision::ImplicitDeny { .. }, _) => Err(denied(&format!(
                 "because no identity-based policy allows the {action} action"
             ))),
             (Decision::Allow(_), Some(session)) if !session.is_empty() => {
                 match evaluate(&session.iter().collect::<Vec<_>>(), &request) {
                     Decision::Allow(_) => Ok(()),
-                    Decision::ExplicitDeny(by) => Err(denied(&format!(
-                        "with an explicit deny in a session policy ({by})"
-                    ))),
+                    Decision::ExplicitDeny(by) => Err(refuse(
+                        true,
+                        &format!("with an explicit deny in a session policy ({by})"),
+                    )),
                     Decision::ImplicitDeny { .. } => Err(denied(&format!(
                         "because no session policy allows the {action} action"
                     ))),

@@ -42,7 +42,7 @@ pub(crate) fn mint(
     ring: &KeyRing,
     access_key_id: &str,
     identity: &Identity,
-) -> Result<String, berth_sealing::SealError> {
+) -> Result<String, String> {
     let s = identity.session.clone().unwrap_or_default();
     let sealed = Sealed {
         secret: identity.secret_access_key.clone(),
@@ -57,8 +57,9 @@ pub(crate) fn mint(
         tags: s.tags.clone(),
         restricted: s.restricted,
     };
-    let json = serde_json::to_vec(&sealed).unwrap_or_default();
+    let json = serde_json::to_vec(&sealed).map_err(|e| e.to_string())?;
     ring.seal(&json, &context(access_key_id))
+        .map_err(|e| e.to_string())
 }
 
 /// The session `token` carries, if it is one Berth made for `access_key_id`.

@@ -147,14 +147,14 @@ impl TaskRoles {
     pub async fn credentials(&self, place: &TaskPlace, kind: RoleKind) -> Result<Issued, String> {
         let key = (place.task_arn.clone(), kind);
         let now = now_secs();
-        let mut held = self.held.lock().await;
-        if let Some(h) = held.get(&key) {
+        if let Some(h) = self.held.lock().await.get(&key) {
             if fresh(&h.issued, h.fetched, now) {
                 return Ok(h.issued.clone());
             }
         }
+        // Not held across the fetch: one task's slow fetch never holds up another's.
         let issued = self.source.fetch(place, kind).await?;
-        held.insert(
+        self.held.lock().await.insert(
             key,
             Held {
                 issued: issued.clone(),
