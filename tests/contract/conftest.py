@@ -52,6 +52,8 @@ class BerthServer:
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_dir) / f"berth-{name}.log"
         self.port: int | None = None
+        # Berth's DNS for the host: a port of its own, kept across restarts.
+        self.dns_port: int | None = None
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
@@ -77,6 +79,8 @@ class BerthServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.port is None:
             self.port = _free_port()
+        if self.dns_port is None:
+            self.dns_port = _free_port()
         last_error = None
         # After a kill -9 the old listener is gone, but give the kernel a
         # moment if the same port is briefly unavailable.
@@ -110,7 +114,7 @@ class BerthServer:
             f"127.0.0.1:{self.port}",
             "--data-dir",
             str(self.data_dir),
-        ] + self.extra_args
+        ] + ([] if "--dns-listen" in self.extra_args else ["--dns-listen", f"127.0.0.1:{self.dns_port}"]) + self.extra_args
         env = dict(os.environ)
         env.setdefault("RUST_BACKTRACE", "1")
         self.proc = subprocess.Popen(

@@ -1,5 +1,5 @@
 """AWS Query requests for a service not served here (CloudWatch's `monitoring` yet), Smithy
-RPC v2 CBOR (no served service speaks it yet), and registry paths
+RPC v2 CBOR for a service not served (Cloud Map's CBOR: test_servicediscovery.py), and registry paths
 get a 4xx error in the protocol the client spoke, whatever the body: never a 5xx, and the
 server keeps serving."""
 

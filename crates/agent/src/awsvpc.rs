@@ -38,7 +38,10 @@ pub(crate) async fn pause_container(r: &Runner) -> Result<(String, Option<String
                     .clone()
                     .unwrap_or_default();
             let hostname = defs.iter().find_map(|d| d.hostname.clone());
-            let dns = defs.iter().find_map(|d| d.dns_servers.clone());
+            let dns = defs
+                .iter()
+                .find_map(|d| d.dns_servers.clone())
+                .or_else(|| shared.cfg.dns_server.map(|a| vec![a.to_string()]));
             let dns_search = defs.iter().find_map(|d| d.dns_search_domains.clone());
             let extra_hosts: Vec<String> = defs
                 .iter()

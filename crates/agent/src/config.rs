@@ -52,6 +52,9 @@ pub struct AgentConfig {
     /// Port of the task credentials endpoint on 169.254.170.2 (80 as on ECS; if taken,
     /// another).
     pub credentials_port: u16,
+    /// The resolver containers get unless their definition names `dnsServers`: the
+    /// address Berth's DNS serves tasks on (None: Docker's default).
+    pub dns_server: Option<std::net::IpAddr>,
     /// Seconds between SIGTERM and SIGKILL when a container has no stopTimeout
     /// (ECS_CONTAINER_STOP_TIMEOUT).
     pub stop_timeout_secs: i64,
@@ -85,6 +88,7 @@ impl AgentConfig {
             max_concurrent_pulls: 4,
             metadata_port: 51679,
             credentials_port: 80,
+            dns_server: None,
             stop_timeout_secs: 30,
             task_cleanup_secs: 3 * 3600,
             image_cleanup_secs: 3600,

@@ -74,6 +74,8 @@ pub struct Context<'a> {
     pub agent_environment: Vec<(String, String)>,
     pub launch_type: &'a str,
     pub region: &'a str,
+    /// The resolver a container whose definition names no `dnsServers` gets (Berth's DNS).
+    pub default_dns: Option<String>,
 }
 
 /// The task's override for `container`, if any.
@@ -278,7 +280,10 @@ pub fn create_body(c: &ContainerDefinition, ctx: &Context<'_>) -> ContainerCreat
     });
     let own_namespace = matches!(ctx.network, Network::Bridge | Network::None | Network::Host);
     if own_namespace {
-        host.dns = c.dns_servers.clone();
+        host.dns = c
+            .dns_servers
+            .clone()
+            .or_else(|| ctx.default_dns.clone().map(|d| vec![d]));
         host.dns_search = c.dns_search_domains.clone();
         host.extra_hosts = c.extra_hosts.as_ref().map(|hosts| {
             hosts

@@ -19,6 +19,7 @@ pub mod config;
 pub mod container_config;
 pub mod image_ref;
 pub mod images;
+pub mod loopback;
 pub mod pause;
 pub mod plan;
 pub mod pull_source;

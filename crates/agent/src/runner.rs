@@ -768,6 +768,7 @@ impl Runner {
                 agent_environment,
                 launch_type: &launch_type,
                 region: &self.shared.cfg.region,
+                default_dns: self.shared.cfg.dns_server.map(|a| a.to_string()),
             };
             let mut body = cc::create_body(&def, &ctx);
             if let Some(local) = def.image.as_ref().and_then(|i| self.local_images.get(i)) {

@@ -154,8 +154,10 @@ pub async fn start_dev_agent(
     endpoint: &str,
     region: &str,
     data_dir: PathBuf,
+    dns_server: Option<std::net::IpAddr>,
 ) -> Result<Arc<Agent>> {
     let mut cfg = AgentConfig::new(endpoint, data_dir);
+    cfg.dns_server = dns_server;
     cfg.region = region.to_owned();
     cfg.availability_zone = Some(format!("{region}a"));
     cfg.pull_behavior = PullBehavior::PreferCached;

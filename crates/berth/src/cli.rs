@@ -80,6 +80,11 @@ struct Common {
     /// from backups of the database to keep those unreadable.
     #[arg(long, env = "BERTH_SEALING_KEY_FILE")]
     sealing_key_file: Option<PathBuf>,
+    /// Where the host queries Berth's DNS for Cloud Map's DNS namespaces (UDP and TCP;
+    /// `dig @127.0.0.1 -p 5300 api.internal`); comma-separated. Default 127.0.0.1:5300,
+    /// skipped with a warning if taken; an address given must be served.
+    #[arg(long = "dns-listen", env = "BERTH_DNS_LISTEN", value_delimiter = ',')]
+    dns_listen: Vec<SocketAddr>,
 }
 
 #[derive(Args)]
@@ -106,6 +111,7 @@ struct ServerArgs {
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:5454";
+const DEFAULT_DNS_LISTEN: &str = "127.0.0.1:5300";
 
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -116,6 +122,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let data_dir = data_dir(&args.common, "dev");
             let region = open_region(&args.common, &data_dir, DEFAULT_ACCOUNT)?;
             let ecs = region.ecs.clone();
+            let dns = start_dns(&args.common, region.cloud_map.clone(), !args.no_agent)?;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             let serving = tokio::spawn(server.run(shutdown_signal()));
@@ -127,6 +134,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     &format!("http://{addr}"),
                     &config.region,
                     data_dir.join("agent"),
+                    dns.task_resolver,
                 )
                 .await
                 {
@@ -147,6 +155,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 "Berth dev is ready on http://{addr} (state in {})",
                 data_dir.display()
             );
+            for a in dns.addresses() {
+                println!("DNS for Cloud Map's namespaces on {a} (UDP and TCP)");
+            }
             println!("Point the AWS CLI or an SDK at it:");
             println!("  export AWS_ENDPOINT_URL=http://{addr}");
             println!("  export AWS_ACCESS_KEY_ID=test");
@@ -168,12 +179,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.region = args.common.region.clone();
             let data_dir = data_dir(&args.common, "server");
             let region = open_region(&args.common, &data_dir, &account)?;
+            let dns = start_dns(&args.common, region.cloud_map.clone(), false)?;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(
                 "Berth server is ready on http://{addr} (state in {})",
                 data_dir.display()
             );
+            for a in dns.addresses() {
+                println!("DNS for Cloud Map's namespaces on {a} (UDP and TCP)");
+            }
             server.run(shutdown_signal()).await?;
         }
         Command::Agent(args) => crate::agent_cmd::run(args).await?,
@@ -221,6 +236,23 @@ async fn start(config: Config, region: crate::region::Region) -> Result<Server> 
         .context("starting the server")?;
     server.set_identities(region.identities);
     Ok(server)
+}
+
+/// Berth's DNS for the host (`--dns-listen`) and, with `for_tasks`, for the local tasks.
+fn start_dns(
+    c: &Common,
+    map: std::sync::Arc<berth_servicediscovery::CloudMap>,
+    for_tasks: bool,
+) -> Result<crate::dns::Dns> {
+    let (listen, required) = if c.dns_listen.is_empty() {
+        (
+            vec![DEFAULT_DNS_LISTEN.parse().context("default DNS address")?],
+            false,
+        )
+    } else {
+        (c.dns_listen.clone(), true)
+    };
+    crate::dns::start(crate::dns::zones_from(map), &listen, required, for_tasks)
 }
 
 fn listen(c: &Common) -> Result<SocketAddr> {

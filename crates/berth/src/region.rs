@@ -12,6 +12,7 @@ use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
 use berth_iam::{Iam, IamIdentities, IamService};
 use berth_logs::{Logs, LogsService};
 use berth_secretsmanager::{SecretsManager, SecretsManagerService};
+use berth_servicediscovery::{CloudMap, CloudMapService};
 use berth_ssm::{Ssm, SsmService};
 use berth_sts::{Sts, StsService};
 
@@ -43,6 +44,8 @@ const ACCOUNTS_KIND: &str = "ecs/account";
 
 pub struct Region {
     pub ecs: Arc<Ecs>,
+    /// Cloud Map, whose DNS namespaces Berth's DNS servers answer.
+    pub cloud_map: Arc<CloudMap>,
     /// The access keys IAM made, which the server authenticates too.
     pub identities: Arc<dyn berth_aws::identity::Identities>,
     /// Every service, ECS first.
@@ -88,6 +91,9 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         .context("loading the Secrets Manager state")?;
     let ssm = Ssm::open(store.clone(), ring.clone(), clock.clone())
         .context("loading the Parameter Store state")?;
+    let cloud_map = Arc::new(
+        CloudMap::open(store.clone(), clock.clone()).context("loading the Cloud Map state")?,
+    );
     let iam = Arc::new(
         Iam::open(store.clone(), ring.clone(), clock.clone()).context("loading the IAM state")?,
     );
@@ -139,8 +145,13 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         Arc::new(IamRoles(iam.clone())),
     ));
     ecs_service.set_role_credentials(Arc::new(StsRoleCredentials(sts.clone())));
+    ecs_service.set_registries(Arc::new(crate::registries::CloudMapRegistries {
+        map: cloud_map.clone(),
+        region: c.region.to_owned(),
+    }));
     Ok(Region {
         ecs,
+        cloud_map: cloud_map.clone(),
         identities: Arc::new(RegionIdentities {
             iam: IamIdentities::new(iam.clone()),
             sts: sts.clone(),
@@ -151,6 +162,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             EcrService::new(Arc::new(ecr)),
             SecretsManagerService::new(Arc::new(secrets)),
             SsmService::new(Arc::new(ssm)),
+            CloudMapService::new(cloud_map),
             StsService::new(sts),
             IamService::new(iam),
         ],

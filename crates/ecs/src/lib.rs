@@ -44,6 +44,7 @@ pub use arn::Scope;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{EcsError, Result};
 pub use ops::fargate::FARGATE_POOL;
+pub use ops::service_registries::Registries;
 pub use ops::task_credentials::{IssuedCredentials, RoleCredentials, TASKS_PRINCIPAL};
 pub use ops::task_details::{ContainerDetails, TaskDetailsRequest};
 pub use service::{EcsService, OpenAccount};

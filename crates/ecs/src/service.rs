@@ -49,6 +49,9 @@ pub struct EcsService {
     task_retention_secs: f64,
     /// How task roles' credentials are had (STS; set once by the binary).
     role_credentials: std::sync::OnceLock<Arc<dyn RoleCredentials>>,
+    /// Where services' tasks are registered (Cloud Map; set once by the binary).
+    registries: std::sync::OnceLock<Arc<dyn crate::Registries>>,
+    registry_wake: Arc<Notify>,
 }
 
 impl EcsService {
@@ -71,6 +74,8 @@ impl EcsService {
             endpoint: RwLock::default(),
             task_retention_secs,
             role_credentials: std::sync::OnceLock::new(),
+            registries: std::sync::OnceLock::new(),
+            registry_wake: Arc::new(Notify::new()),
         });
         service.wire(&service.ecs);
         for account in known.iter().filter(|a| **a != service.default_account) {
@@ -89,7 +94,11 @@ impl EcsService {
         let hub = self.hub.clone();
         ecs.set_notifier(Arc::new(move |id: &str| hub.wake(id)));
         let wake = self.scheduler_wake.clone();
-        ecs.set_service_waker(Arc::new(move || wake.notify_one()));
+        let registry_wake = self.registry_wake.clone();
+        ecs.set_service_waker(Arc::new(move || {
+            wake.notify_one();
+            registry_wake.notify_one();
+        }));
         if let Some(e) = self
             .endpoint
             .read()
@@ -141,6 +150,12 @@ impl EcsService {
     /// Task roles' credentials come from `credentials` (the binary wires STS).
     pub fn set_role_credentials(&self, credentials: Arc<dyn RoleCredentials>) {
         let _ = self.role_credentials.set(credentials);
+    }
+
+    /// Services' `serviceRegistries` register their tasks in `registries` (the binary
+    /// wires Cloud Map).
+    pub fn set_registries(&self, registries: Arc<dyn crate::Registries>) {
+        let _ = self.registries.set(registries);
     }
 
     /// `GetTaskCredentials`: the role of a task on the asking agent's instance, assumed as
@@ -249,7 +264,24 @@ impl Service for EcsService {
                 }),
             }
         };
-        vec![scheduler, sweeper]
+        let registry_sync = {
+            let service = self.clone();
+            Job {
+                name: "service registry sync",
+                period: Duration::from_secs(5),
+                wake: Some(self.registry_wake.clone()),
+                settle: Duration::from_millis(20),
+                run: Arc::new(move || {
+                    if let Some(registries) = service.registries.get() {
+                        for ecs in service.all() {
+                            ecs.sync_registries(registries.as_ref());
+                        }
+                    }
+                    Ok(false)
+                }),
+            }
+        };
+        vec![scheduler, sweeper, registry_sync]
     }
 
     fn listening(&self, endpoint: &str) {

@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use crate::auth::Keys;
 use crate::committer::Committer;
 use crate::config::Config;
-use crate::route::{ServiceTable, Wire};
+use crate::route::{Routed, ServiceTable, Wire};
 use crate::wire;
 
 #[derive(Debug, thiserror::Error)]
@@ -155,7 +155,7 @@ async fn aws_request(State(app): State<Arc<App>>, req: axum::extract::Request) -
         peer,
     };
     match answer(&app, wire, &method, &uri, &headers, body, from).await {
-        Ok((bytes, service)) => wire::ok(bytes, service.info(), &request_id),
+        Ok((bytes, service)) => wire::ok(bytes, wire, service.info(), &request_id),
         Err((e, service)) => {
             if e.status >= 500 {
                 tracing::error!(code = %e.code, message = %e.message, %request_id, "request failed");
@@ -216,6 +216,10 @@ async fn answer(
         app.table
             .route_query(&caller.signing_name, &body)
             .map_err(|e| (e, None))?
+    } else if wire == Wire::Cbor {
+        let routed = routed.map_err(fail)?;
+        let json = from_cbor(&routed, &body).map_err(fail)?;
+        (routed, json)
     } else {
         (routed.map_err(fail)?, body.to_vec())
     };
@@ -277,6 +281,7 @@ async fn answer(
     let out = match out {
         // A Query client gets the answer's document as XML.
         Ok(bytes) if wire == Wire::Query => to_query(&service, &op, &bytes, request_id),
+        Ok(bytes) if wire == Wire::Cbor => to_cbor(&service, &op, &bytes),
         other => other,
     };
     out.map(|bytes| (bytes, service.clone()))
@@ -298,6 +303,27 @@ fn to_query(
     Ok(berth_aws::protocol::query::render_response(
         schema, op, &doc, request_id,
     ))
+}
+
+/// An rpc-v2-cbor request's body as the JSON document its service handles.
+fn from_cbor(routed: &Routed, body: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let schema = routed
+        .service
+        .schema()
+        .ok_or_else(|| AwsError::server("the service has no schema for rpc-v2-cbor"))?;
+    let doc = berth_aws::protocol::cbor::decode_request(schema, &routed.op, body)?;
+    serde_json::to_vec(&doc)
+        .map_err(|e| AwsError::server(format!("encoding the request document: {e}")))
+}
+
+/// An answer's JSON as the rpc-v2-cbor response of `op`.
+fn to_cbor(service: &Arc<dyn Service>, op: &str, json: &[u8]) -> Result<Vec<u8>, AwsError> {
+    let schema = service
+        .schema()
+        .ok_or_else(|| AwsError::server("the service has no schema for rpc-v2-cbor"))?;
+    let doc: serde_json::Value = serde_json::from_slice(json)
+        .map_err(|e| AwsError::server(format!("the service answered invalid JSON: {e}")))?;
+    Ok(berth_aws::protocol::cbor::encode_response(schema, op, &doc))
 }
 
 /// A hot call: on this worker if the writer is free, else on the blocking pool; either way

@@ -106,9 +106,27 @@ impl ServiceTable {
                     exec,
                 })
             }
-            Wire::Cbor => Err(AwsError::unknown_operation(&format!(
-                "{path}: no service on this endpoint speaks rpc-v2-cbor yet"
-            ))),
+            Wire::Cbor => {
+                let unknown = || AwsError::unknown_operation(path);
+                let (prefix, op) = path
+                    .strip_prefix("/service/")
+                    .and_then(|rest| rest.split_once("/operation/"))
+                    .filter(|(p, o)| !p.is_empty() && !o.is_empty() && !o.contains('/'))
+                    .ok_or_else(unknown)?;
+                let service = self
+                    .by_prefix
+                    .get(prefix)
+                    .and_then(|i| self.services.get(*i))
+                    .filter(|s| s.schema().is_some())
+                    .ok_or_else(unknown)?;
+                let exec = service.exec(prefix, op).ok_or_else(unknown)?;
+                Ok(Routed {
+                    service: service.clone(),
+                    prefix: prefix.to_owned(),
+                    op: op.to_owned(),
+                    exec,
+                })
+            }
             // Routed once the body is read and the caller authenticated
             // ([`ServiceTable::route_query`]): the service is the credential scope's, the
             // operation the body's `Action`.

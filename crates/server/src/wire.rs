@@ -9,9 +9,15 @@ use berth_aws::AwsError;
 
 use crate::route::Wire;
 
-pub fn ok(body: Vec<u8>, service: &ServiceInfo, request_id: &str) -> Response {
+pub fn ok(body: Vec<u8>, wire: Wire, service: &ServiceInfo, request_id: &str) -> Response {
     let mut resp = (StatusCode::OK, body).into_response();
-    headers(&mut resp, service.protocol.content_type(), request_id);
+    if wire == Wire::Cbor {
+        headers(&mut resp, cbor::CONTENT_TYPE, request_id);
+        resp.headers_mut()
+            .insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+    } else {
+        headers(&mut resp, service.protocol.content_type(), request_id);
+    }
     resp
 }
 

@@ -90,6 +90,7 @@ fn build_from(def: TaskDefinition, network: Network) -> ContainerCreateBody {
         agent_environment: vec![("C".into(), "forced".into())],
         launch_type: "EC2",
         region: "us-east-1",
+        default_dns: None,
     };
     let containers = def.container_definitions.clone().unwrap_or_default();
     create_body(&containers[0], &ctx)

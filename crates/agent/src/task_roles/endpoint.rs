@@ -35,31 +35,7 @@ struct Ctx {
 
 /// Puts [`ADDRESS`] on the loopback interface (with `ip`, as root); true if it is there.
 pub fn ensure_address() -> bool {
-    let out = std::process::Command::new("ip")
-        .args(["addr", "add", &format!("{ADDRESS}/32"), "dev", "lo"])
-        .output();
-    match out {
-        Ok(o) if o.status.success() => true,
-        // There already (older iproute2 says "File exists", newer "already assigned").
-        Ok(o)
-            if ["File exists", "already assigned"]
-                .iter()
-                .any(|m| String::from_utf8_lossy(&o.stderr).contains(m)) =>
-        {
-            true
-        }
-        Ok(o) => {
-            tracing::warn!(
-                stderr = %String::from_utf8_lossy(&o.stderr).trim(),
-                "cannot add {ADDRESS} to lo: tasks get no role credentials"
-            );
-            false
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot run ip: tasks get no role credentials");
-            false
-        }
-    }
+    crate::loopback::add(ADDRESS, "tasks get no role credentials")
 }
 
 /// Serves the endpoint on `port` of [`ADDRESS`] (another free port if that one is taken:

@@ -10,6 +10,7 @@ pub(crate) mod fargate;
 mod retention;
 mod service_controller;
 mod service_deployments;
+pub mod service_registries;
 mod services;
 mod state_changes;
 mod tags;

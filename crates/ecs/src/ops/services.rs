@@ -203,6 +203,8 @@ impl Ecs {
                 ..Default::default()
             };
             let launch_type = self.check_service_launch(tx.state, &run_like)?;
+            let registries = req.service_registries.clone().unwrap_or_default();
+            super::service_registries::check_registries(&registries, &td.definition)?;
             let deployment = Deployment {
                 id: Some(deployment_id()),
                 status: Some("PRIMARY".into()),
@@ -237,6 +239,7 @@ impl Ecs {
                 placement_constraints: Some(req.placement_constraints.clone().unwrap_or_default()),
                 placement_strategy: Some(req.placement_strategy.clone().unwrap_or_default()),
                 network_configuration: req.network_configuration.clone(),
+                service_registries: Some(registries),
                 health_check_grace_period_seconds: Some(grace),
                 scheduling_strategy: Some(if daemon {
                     SchedulingStrategy::Daemon
@@ -351,6 +354,18 @@ impl Ecs {
             if let Some(n) = &req.network_configuration {
                 s.network_configuration = Some(n.clone());
                 redeploy = true;
+            }
+            if let Some(r) = &req.service_registries {
+                let td = s
+                    .task_definition
+                    .as_deref()
+                    .and_then(|arn| self.find_task_definition(tx.state, arn))
+                    .ok_or_else(|| EcsError::client("Unable to find the task definition."))?;
+                super::service_registries::check_registries(r, &td.definition)?;
+                if s.service_registries.as_ref() != Some(r) {
+                    s.service_registries = Some(r.clone());
+                    redeploy = true;
+                }
             }
             if let Some(c) = &req.placement_constraints {
                 s.placement_constraints = Some(c.clone());

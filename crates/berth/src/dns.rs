@@ -1,0 +1,109 @@
+//! Berth's DNS, wired: the zones Cloud Map's DNS namespaces make, kept current after every
+//! change, served on the host's `--dns-listen` addresses and, for tasks, on a link-local
+//! address put on `lo` (169.254.169.253, the address of the Amazon-provided resolver in a
+//! VPC), which containers get as their resolver.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use berth_dns::{DnsServer, ZoneHandle};
+use berth_servicediscovery::CloudMap;
+
+/// Where tasks resolve, as in a VPC; another agent on the host having it, the next free one
+/// of [`FALLBACK_BASE`]`.1..=50`.
+pub const TASK_RESOLVER: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 253);
+const FALLBACK_BASE: [u8; 3] = [169, 254, 171];
+
+/// Running DNS servers and the zones they answer.
+pub struct Dns {
+    servers: Vec<DnsServer>,
+    /// The address tasks resolve with, when it is served.
+    pub task_resolver: Option<IpAddr>,
+}
+
+impl Dns {
+    /// The addresses served (host listeners first, then the tasks' resolver).
+    pub fn addresses(&self) -> Vec<SocketAddr> {
+        self.servers.iter().map(DnsServer::local_addr).collect()
+    }
+}
+
+/// Zones from `map`, rebuilt after every durable change (a burst rebuilt once).
+pub fn zones_from(map: Arc<CloudMap>) -> Arc<ZoneHandle> {
+    let zones = ZoneHandle::new(map.zones());
+    let changed = Arc::new(tokio::sync::Notify::new());
+    {
+        let changed = changed.clone();
+        map.on_change(move || changed.notify_one());
+    }
+    let handle = zones.clone();
+    tokio::spawn(async move {
+        loop {
+            changed.notified().await;
+            let map = map.clone();
+            match tokio::task::spawn_blocking(move || map.zones()).await {
+                Ok(set) => handle.replace(set),
+                Err(e) => tracing::error!(error = %e, "rebuilding the DNS zones failed"),
+            }
+        }
+    });
+    zones
+}
+
+/// Serves `zones` on each of `listen` (an error if one cannot be bound when `required`,
+/// else a warning) and, with `for_tasks`, on the tasks' resolver address.
+pub fn start(
+    zones: Arc<ZoneHandle>,
+    listen: &[SocketAddr],
+    required: bool,
+    for_tasks: bool,
+) -> Result<Dns> {
+    let mut own: Vec<IpAddr> = listen.iter().map(SocketAddr::ip).collect();
+    own.push(IpAddr::V4(TASK_RESOLVER));
+    let upstreams = berth_dns::system_upstreams(&own);
+    let mut servers = Vec::new();
+    for addr in listen {
+        match DnsServer::start(*addr, zones.clone(), upstreams.clone()) {
+            Ok(s) => servers.push(s),
+            Err(e) if required => {
+                return Err(e).with_context(|| format!("serving DNS on {addr} (--dns-listen)"))
+            }
+            Err(e) => tracing::warn!(%addr, error = %e, "not serving DNS there"),
+        }
+    }
+    let mut task_resolver = None;
+    if for_tasks {
+        let candidates = std::iter::once(TASK_RESOLVER).chain(
+            (1..=50)
+                .map(|n| Ipv4Addr::new(FALLBACK_BASE[0], FALLBACK_BASE[1], FALLBACK_BASE[2], n)),
+        );
+        for ip in candidates {
+            if !berth_agent::loopback::add(ip, "tasks resolve with Docker's default DNS") {
+                break;
+            }
+            let addr = SocketAddr::from((ip, 53));
+            // Another process serving there (another agent on this host) keeps it.
+            if std::net::UdpSocket::bind(addr).is_err() {
+                continue;
+            }
+            match DnsServer::start(addr, zones.clone(), upstreams.clone()) {
+                Ok(s) => {
+                    servers.push(s);
+                    task_resolver = Some(IpAddr::V4(ip));
+                    break;
+                }
+                Err(e) => tracing::debug!(%addr, error = %e, "DNS address taken"),
+            }
+        }
+        if task_resolver.is_none() {
+            tracing::warn!(
+                "no address to serve tasks' DNS on: tasks resolve with Docker's default"
+            );
+        }
+    }
+    Ok(Dns {
+        servers,
+        task_resolver,
+    })
+}
