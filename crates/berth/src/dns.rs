@@ -83,10 +83,7 @@ pub fn start(
                 break;
             }
             let addr = SocketAddr::from((ip, 53));
-            // Another process serving there (another agent on this host) keeps it.
-            if std::net::UdpSocket::bind(addr).is_err() {
-                continue;
-            }
+            // Taken (another agent on this host serves there): the next address.
             match DnsServer::start(addr, zones.clone(), upstreams.clone()) {
                 Ok(s) => {
                     servers.push(s);
