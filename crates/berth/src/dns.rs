@@ -29,6 +29,10 @@ impl Dns {
     }
 }
 
+/// How long a rebuild waits for more changes: a burst costs one rebuild, a lone change a
+/// few milliseconds more before it is answered.
+const REBUILD_SETTLE: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Zones from `map`, rebuilt after every durable change (a burst rebuilt once).
 pub fn zones_from(map: Arc<CloudMap>) -> Arc<ZoneHandle> {
     let zones = ZoneHandle::new(map.zones());
@@ -41,6 +45,8 @@ pub fn zones_from(map: Arc<CloudMap>) -> Arc<ZoneHandle> {
     tokio::spawn(async move {
         loop {
             changed.notified().await;
+            // A burst of changes (a service scaling, a deployment) is rebuilt once.
+            tokio::time::sleep(REBUILD_SETTLE).await;
             let map = map.clone();
             match tokio::task::spawn_blocking(move || map.zones()).await {
                 Ok(set) => handle.replace(set),

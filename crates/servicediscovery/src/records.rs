@@ -145,11 +145,22 @@ pub struct OperationRec {
     pub error_message: Option<String>,
     pub created: f64,
     pub updated: f64,
-    /// `NAMESPACE`/`SERVICE`/`INSTANCE` → id.
-    pub targets: BTreeMap<String, String>,
+    /// (`NAMESPACE`/`SERVICE`/`INSTANCE`, id): a list, not a map — one of these is kept
+    /// per registration, and a two-entry map costs a whole tree node.
+    pub targets: Vec<(String, String)>,
     /// The request id a retried call names (`CreatorRequestId`, `UpdaterRequestId`).
     pub request_token: Option<String>,
 }
+impl OperationRec {
+    /// The id of its target of `kind` (`NAMESPACE`, `SERVICE`, `INSTANCE`).
+    pub fn target(&self, kind: &str) -> Option<&str> {
+        self.targets
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, id)| id.as_str())
+    }
+}
+
 berth_commit::record!(State: OperationRec, "servicediscovery/operation", operations, |r| key(
     &r.account, &r.id
 ));

@@ -10,7 +10,6 @@ mod operations;
 mod services;
 mod tags;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use berth_aws::arn::Arn;
@@ -116,7 +115,7 @@ pub(crate) fn record_operation(
         targets: targets
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect::<BTreeMap<_, _>>(),
+            .collect(),
         request_token: token.map(str::to_owned),
     })?;
     Ok(id)
@@ -137,7 +136,7 @@ pub(crate) fn retried(
         .find(|o| {
             o.request_token.as_deref() == Some(token)
                 && o.kind == kind
-                && o.targets.get(target.0).map(String::as_str) == Some(target.1)
+                && o.target(target.0) == Some(target.1)
         })
         .map(|o| o.id.clone())
 }

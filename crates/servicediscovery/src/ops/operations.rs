@@ -19,7 +19,7 @@ fn view(o: &OperationRec) -> wire::Operation {
         error_code: o.error_code.clone(),
         create_date: Some(o.created),
         update_date: Some(o.updated),
-        targets: Some(o.targets.clone()),
+        targets: Some(o.targets.iter().cloned().collect()),
     }
 }
 
@@ -66,8 +66,8 @@ impl CloudMap {
         let state = self.db.snapshot();
         let matching = state.operations_of(&ctx.account).filter(|o| {
             filters.iter().all(|f| match f.name.as_str() {
-                "NAMESPACE_ID" => o.targets.get("NAMESPACE").is_some_and(|t| f.matches(t)),
-                "SERVICE_ID" => o.targets.get("SERVICE").is_some_and(|t| f.matches(t)),
+                "NAMESPACE_ID" => o.target("NAMESPACE").is_some_and(|t| f.matches(t)),
+                "SERVICE_ID" => o.target("SERVICE").is_some_and(|t| f.matches(t)),
                 "STATUS" => f.matches(&o.status),
                 "TYPE" => f.matches(&o.kind),
                 _ => f.between(o.updated),
