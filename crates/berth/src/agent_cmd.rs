@@ -79,6 +79,14 @@ pub struct AgentArgs {
     /// Also serve FARGATE tasks: this host joins the managed pool.
     #[arg(long, env = "BERTH_AGENT_FARGATE")]
     pub fargate: bool,
+    /// Where the host may query the DNS this agent serves its tasks (Cloud Map's DNS
+    /// namespaces, streamed from the endpoint; UDP and TCP); comma-separated. Tasks resolve
+    /// on 169.254.169.253:53 whatever this says.
+    #[arg(long = "dns-listen", env = "BERTH_DNS_LISTEN", value_delimiter = ',')]
+    pub dns_listen: Vec<std::net::SocketAddr>,
+    /// Serve no DNS: tasks resolve with Docker's default.
+    #[arg(long, env = "BERTH_AGENT_NO_DNS")]
+    pub no_dns: bool,
 }
 
 impl AgentArgs {
@@ -133,7 +141,24 @@ impl AgentArgs {
 }
 
 pub async fn run(args: AgentArgs) -> Result<()> {
-    let cfg = args.config()?;
+    let mut cfg = args.config()?;
+    // The namespaces are served here, from what the endpoint streams: a query never waits
+    // on the control plane.
+    let _dns = if args.no_dns {
+        None
+    } else {
+        let endpoint = berth_client::Endpoint::new(
+            &args.endpoint,
+            &args.access_key,
+            &args.secret_key,
+            &args.region,
+        )
+        .context("--endpoint")?;
+        let zones = crate::dns::zones_from_endpoint(endpoint);
+        let dns = crate::dns::start(zones, &args.dns_listen, true, true)?;
+        cfg.dns_server = dns.task_resolver;
+        Some(dns)
+    };
     let runtime = DockerRuntime::connect()
         .await
         .context("connecting to the Docker Engine")?;

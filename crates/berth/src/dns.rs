@@ -57,6 +57,51 @@ pub fn zones_from(map: Arc<CloudMap>) -> Arc<ZoneHandle> {
     zones
 }
 
+/// Zones from a Berth endpoint (a `berth agent` on another host): long-polls
+/// `BerthDnsV1.GetZones`, so a change reaches this host as soon as it is durable there. The
+/// last zones had keep being answered while the endpoint cannot be reached.
+pub fn zones_from_endpoint(endpoint: berth_client::Endpoint) -> Arc<ZoneHandle> {
+    let zones = ZoneHandle::new(berth_dns::ZoneSet::new());
+    let handle = zones.clone();
+    tokio::spawn(async move {
+        let mut client = berth_client::Client::new(endpoint);
+        let mut revision = 0u64;
+        loop {
+            let body = serde_json::json!({"after": revision, "waitSeconds": ZONES_WAIT_SECS});
+            let got = client
+                .call_service_within(
+                    std::time::Duration::from_secs(ZONES_WAIT_SECS + 10),
+                    "servicediscovery",
+                    "BerthDnsV1.GetZones",
+                    &body,
+                )
+                .await;
+            let parsed = got.map_err(|e| e.to_string()).and_then(|v| {
+                let r = v["revision"].as_u64().ok_or("no revision in the answer")?;
+                let z: berth_dns::ZoneSet =
+                    serde_json::from_value(v["zones"].clone()).map_err(|e| e.to_string())?;
+                Ok((r, z))
+            });
+            match parsed {
+                Ok((r, z)) => {
+                    if r != revision {
+                        handle.replace(z);
+                        revision = r;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "fetching the DNS zones failed; answering the last ones");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    zones
+}
+
+/// How long a zones poll waits for a change at the endpoint.
+const ZONES_WAIT_SECS: u64 = 20;
+
 /// Serves `zones` on each of `listen` (an error if one cannot be bound when `required`,
 /// else a warning) and, with `for_tasks`, on the tasks' resolver address.
 pub fn start(

@@ -46,17 +46,45 @@ pub use service::CloudMapService;
 pub struct CloudMap {
     pub(crate) db: state::Db,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Bumped after every durable change: what agents' zone polls wait on.
+    revision: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl CloudMap {
     /// Loads the namespaces, services and instances from `store`.
     pub fn open(store: Arc<dyn berth_store::Store>, clock: Arc<dyn Clock>) -> Result<Self> {
         let db = state::open(store)?;
-        Ok(CloudMap { db, clock })
+        // Starting from the time makes a revision of an earlier run of the process (an
+        // agent's last poll) unlikely to equal one of this run.
+        let revision = Arc::new(tokio::sync::watch::Sender::new(clock.now_millis()));
+        {
+            let revision = revision.clone();
+            db.subscribe(Box::new(move |_| revision.send_modify(|r| *r += 1)));
+        }
+        Ok(CloudMap {
+            db,
+            clock,
+            revision,
+        })
     }
 
     pub(crate) fn now(&self) -> f64 {
         self.clock.now()
+    }
+
+    /// The zones once they are newer than revision `after`, or as they are after `wait`:
+    /// (their revision, the zones). What `berth agent`s on other hosts serve from.
+    pub async fn zones_after(
+        &self,
+        after: u64,
+        wait: std::time::Duration,
+    ) -> (u64, berth_dns::ZoneSet) {
+        let mut rx = self.revision.subscribe();
+        // Any other revision than the caller's is news (a larger one from an earlier run too).
+        let _ = tokio::time::timeout(wait, rx.wait_for(|r| *r != after)).await;
+        // The revision read before the zones: a change in between is sent again next poll.
+        let revision = *rx.borrow();
+        (revision, self.zones())
     }
 
     /// Calls `f` after every durable change (the DNS view is rebuilt from it).

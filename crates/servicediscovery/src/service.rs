@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use berth_aws::protocol::Protocol;
 use berth_aws::schema::Schema;
-use berth_aws::service::{Call, Exec, Job, Service, ServiceInfo};
+use berth_aws::service::{BoxFuture, Call, Exec, Job, Service, ServiceInfo};
 use berth_aws::AwsError;
 use berth_commit::{Lock, Staged};
 use berth_servicediscovery_model::operations::{SIGNING_NAME, TARGET_PREFIX};
@@ -14,6 +14,12 @@ use berth_servicediscovery_model::schema::SCHEMA;
 use berth_servicediscovery_model::Operation;
 
 use crate::CloudMap;
+
+/// Berth's own prefix: `BerthDnsV1.GetZones`, the long poll `berth agent`s on other hosts
+/// serve their DNS from.
+pub const ZONES_PREFIX: &str = "BerthDnsV1";
+/// The longest a zones poll waits for a change.
+const MAX_ZONES_WAIT_SECS: u64 = 20;
 
 /// How long finished operations are kept for GetOperation and ListOperations.
 const OPERATION_RETENTION_SECS: f64 = 7.0 * 24.0 * 3600.0;
@@ -24,11 +30,19 @@ static INFO: ServiceInfo = ServiceInfo {
     name: "servicediscovery",
     signing_name: SIGNING_NAME,
     protocol: Protocol::Json11,
-    target_prefixes: &[TARGET_PREFIX],
+    target_prefixes: &[TARGET_PREFIX, ZONES_PREFIX],
     query_compatible: false,
     max_body_bytes: None,
     signing_region: None,
 };
+
+/// A zones poll: the revision the caller has, and how long to wait for a newer one.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ZonesRequest {
+    after: Option<u64>,
+    wait_seconds: Option<u64>,
+}
 
 pub struct CloudMapService {
     map: Arc<CloudMap>,
@@ -53,8 +67,25 @@ impl Service for CloudMapService {
         crate::resources::resources(ctx, op, body)
     }
 
-    fn exec(&self, _prefix: &str, op: &str) -> Option<Exec> {
+    fn exec(&self, prefix: &str, op: &str) -> Option<Exec> {
+        if prefix == ZONES_PREFIX {
+            return (op == "GetZones").then_some(Exec::Async);
+        }
         Operation::from_name(op).map(|_| Exec::Blocking)
+    }
+
+    fn call_async(self: Arc<Self>, call: Call) -> BoxFuture<Result<Vec<u8>, AwsError>> {
+        Box::pin(async move {
+            let req: ZonesRequest = serde_json::from_slice(&call.body).map_err(|e| {
+                AwsError::serialization(format!(
+                    "GetZones takes {{\"after\", \"waitSeconds\"}}: {e}"
+                ))
+            })?;
+            let wait = Duration::from_secs(req.wait_seconds.unwrap_or(0).min(MAX_ZONES_WAIT_SECS));
+            let (revision, zones) = self.map.zones_after(req.after.unwrap_or(0), wait).await;
+            serde_json::to_vec(&serde_json::json!({"revision": revision, "zones": zones}))
+                .map_err(|e| AwsError::server(format!("encoding the zones: {e}")))
+        })
     }
 
     fn call(&self, call: &Call, _lock: Lock) -> Result<Staged<Vec<u8>>, AwsError> {
