@@ -12,7 +12,7 @@ import pytest
 
 from ctutil import unique
 from test_ecr_tasks import build_image, dev, wait_task  # noqa: F401
-from test_servicediscovery import answers, sd_client
+from test_servicediscovery import answers, dns_service, private_namespace, sd_client
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +51,8 @@ def wait_for(what, check, timeout=60.0, every=0.1):
 def test_service_tasks_register_and_resolve_from_host_and_containers(dev, image):
     ecs = dev.client()
     sd = sd_client(dev.endpoint)
-    ns_name = f"{unique('t')}.internal"
-    op = sd.create_private_dns_namespace(Name=ns_name, Vpc="vpc-1")["OperationId"]
-    ns_id = sd.get_operation(OperationId=op)["Operation"]["Targets"]["NAMESPACE"]
-    registry = sd.create_service(
-        Name="api", NamespaceId=ns_id,
-        DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 5}]},
-        HealthCheckCustomConfig={"FailureThreshold": 1},
-    )["Service"]
+    ns_name, ns_id = private_namespace(sd)
+    registry = dns_service(sd, ns_id, name="api", records=(("A", 5),), HealthCheckCustomConfig={"FailureThreshold": 1})
     family = unique("sd")
     ecs.register_task_definition(
         family=family, networkMode="awsvpc", requiresCompatibilities=["EC2"],
@@ -113,4 +107,45 @@ def test_service_tasks_register_and_resolve_from_host_and_containers(dev, image)
     ecs.update_service(cluster="default", service=service, desiredCount=0)
     wait_for("no answers", lambda: answers(dev, f"api.{ns_name}") == [], timeout=60)
     wait_for("no instances", lambda: sd.list_instances(ServiceId=registry["Id"])["Instances"] == [], timeout=10)
+    ecs.delete_service(cluster="default", service=service)
+
+
+def test_bridge_tasks_register_their_instances_address_and_host_port(dev, image):
+    ecs = dev.client()
+    sd = sd_client(dev.endpoint)
+    ns_name, ns_id = private_namespace(sd)
+    registry = dns_service(sd, ns_id, name="web", records=(("SRV", 5),))
+    family = unique("sdb")
+    ecs.register_task_definition(
+        family=family, networkMode="bridge",
+        containerDefinitions=[{"name": "app", "image": image, "memory": 32, "essential": True,
+                               "portMappings": [{"containerPort": 8080, "hostPort": 0}]}],
+    )
+    with pytest.raises(Exception) as e:
+        ecs.create_service(cluster="default", serviceName=unique("bad"), taskDefinition=family, desiredCount=1,
+                           serviceRegistries=[{"registryArn": registry["Arn"], "containerName": "nope", "containerPort": 8080}])
+    assert "InvalidParameterException" in str(e.value)
+    service = unique("svc")
+    ecs.create_service(
+        cluster="default", serviceName=service, taskDefinition=family, desiredCount=1,
+        serviceRegistries=[{"registryArn": registry["Arn"], "containerName": "app", "containerPort": 8080}],
+    )
+
+    def registered():
+        found = sd.discover_instances(NamespaceName=ns_name, ServiceName="web")["Instances"]
+        return found or None
+
+    found = wait_for("the bridge task registered", registered, timeout=60, every=0.2)
+    arns = ecs.list_tasks(cluster="default", serviceName=service)["taskArns"]
+    task = ecs.describe_tasks(cluster="default", tasks=arns)["tasks"][0]
+    host_port = task["containers"][0]["networkBindings"][0]["hostPort"]
+    attrs = found[0]["Attributes"]
+    assert attrs["AWS_INSTANCE_PORT"] == str(host_port)
+    ip = attrs["AWS_INSTANCE_IPV4"]
+    assert not ip.startswith("127."), attrs
+    srv = answers(dev, f"web.{ns_name}", "SRV")
+    assert srv == [f"1 1 {host_port} {found[0]['InstanceId']}.web.{ns_name}."], srv
+    assert answers(dev, f"{found[0]['InstanceId']}.web.{ns_name}") == [ip]
+    ecs.update_service(cluster="default", service=service, desiredCount=0)
+    wait_for("deregistered", lambda: sd.list_instances(ServiceId=registry["Id"])["Instances"] == [], timeout=60)
     ecs.delete_service(cluster="default", service=service)

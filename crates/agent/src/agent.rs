@@ -298,6 +298,11 @@ impl Agent {
         if let Some(arn) = previous {
             body["containerInstanceArn"] = json!(arn);
         }
+        // As on EC2, the identity document says where the instance is reached.
+        if let Some(ip) = cfg.host_address.or_else(default_route_address) {
+            body["instanceIdentityDocument"] =
+                json!(json!({"privateIp": ip.to_string()}).to_string());
+        }
         body
     }
 
@@ -630,4 +635,13 @@ async fn bind_any(
         }
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
+}
+
+/// The address of the interface the default route leaves by (a UDP socket "connected" to
+/// a documentation address: no packet is sent).
+fn default_route_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
 }

@@ -55,6 +55,10 @@ pub struct AgentConfig {
     /// The resolver containers get unless their definition names `dnsServers`: the
     /// address Berth's DNS serves tasks on (None: Docker's default).
     pub dns_server: Option<std::net::IpAddr>,
+    /// The host's address other hosts' tasks reach its published ports at (the EC2
+    /// identity document's `privateIp`; Cloud Map registrations of bridge and host tasks).
+    /// None: the address of the interface the default route leaves by.
+    pub host_address: Option<std::net::IpAddr>,
     /// Seconds between SIGTERM and SIGKILL when a container has no stopTimeout
     /// (ECS_CONTAINER_STOP_TIMEOUT).
     pub stop_timeout_secs: i64,
@@ -89,6 +93,7 @@ impl AgentConfig {
             metadata_port: 51679,
             credentials_port: 80,
             dns_server: None,
+            host_address: None,
             stop_timeout_secs: 30,
             task_cleanup_secs: 3 * 3600,
             image_cleanup_secs: 3600,

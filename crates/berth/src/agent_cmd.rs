@@ -84,6 +84,11 @@ pub struct AgentArgs {
     /// on 169.254.169.253:53 whatever this says.
     #[arg(long = "dns-listen", env = "BERTH_DNS_LISTEN", value_delimiter = ',')]
     pub dns_listen: Vec<std::net::SocketAddr>,
+    /// The address other hosts reach this host's published ports at (Cloud Map
+    /// registrations of bridge and host tasks carry it); default: the address of the
+    /// interface the default route leaves by.
+    #[arg(long, env = "BERTH_HOST_ADDRESS")]
+    pub host_address: Option<std::net::IpAddr>,
     /// Serve no DNS: tasks resolve with Docker's default.
     #[arg(long, env = "BERTH_AGENT_NO_DNS")]
     pub no_dns: bool,
@@ -135,6 +140,7 @@ impl AgentArgs {
         cfg.task_cleanup_secs = self.task_cleanup;
         cfg.task_network = self.task_network.clone();
         cfg.fargate = self.fargate;
+        cfg.host_address = self.host_address;
         cfg.image_cleanup_secs = self.image_cleanup;
         Ok(cfg)
     }

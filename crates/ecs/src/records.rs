@@ -70,6 +70,10 @@ pub struct ContainerInstanceRec {
     #[serde(default)]
     pub seq: u64,
     pub instance: ContainerInstance,
+    /// Where the instance is reached (its identity document's `privateIp`): the address
+    /// Cloud Map registrations of its bridge and host tasks carry.
+    #[serde(default)]
+    pub private_ip: Option<String>,
 }
 berth_commit::record!(State: ContainerInstanceRec,
     "container_instance",

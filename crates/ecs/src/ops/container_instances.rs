@@ -67,6 +67,9 @@ impl Ecs {
             }
             let resources = req.total_resources.clone().unwrap_or_default();
             let seq = existing.as_ref().map_or(0, |e| e.seq);
+            let private_ip = field("privateIp")
+                .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+                .or_else(|| existing.as_ref().and_then(|e| e.private_ip.clone()));
             let mut instance = existing.map(|e| e.instance).unwrap_or_default();
             if let Some(prev) = &instance.attributes {
                 // Custom attributes set with PutAttributes survive a re-registration.
@@ -95,7 +98,7 @@ impl Ecs {
             }
             instance.tags.get_or_insert_with(Vec::new);
             instance.attachments.get_or_insert_with(Vec::new);
-            let rec = ContainerInstanceRec { cluster: cluster.clone(), id, seq, instance };
+            let rec = ContainerInstanceRec { cluster: cluster.clone(), id, seq, instance, private_ip };
             tx.put(rec.clone())?;
             Ok(rec)
         })?;

@@ -1,5 +1,6 @@
 //! `serviceRegistries`: a service's running tasks registered as instances of its Cloud Map
-//! service, as ECS registers them — once RUNNING (and HEALTHY, when the task has container
+//! service (awsvpc tasks at their own address, bridge and host tasks at their container
+//! instance's with the host port), as ECS registers them — once RUNNING (and HEALTHY, when the task has container
 //! health checks), deregistered as soon as the task is to stop. What to register is a pure
 //! function of the state ([`desired`]); [`Ecs::sync_registries`] brings Cloud Map to it
 //! through the [`Registries`] port the binary wires.
@@ -173,7 +174,15 @@ pub fn desired(state: &State, checked: &dyn Fn(&str) -> bool) -> Registrations {
                 if !discoverable(task) || waits_for_health {
                     continue;
                 }
-                let Some(ip) = task_ip(task) else {
+                // awsvpc: the task's own address; bridge and host: its instance's, with the
+                // host port (as ECS registers the EC2 instance's private address).
+                let instance_ip = || {
+                    t.instance
+                        .as_ref()
+                        .and_then(|i| state.container_instances.get(i))
+                        .and_then(|i| i.private_ip.clone())
+                };
+                let Some(ip) = task_ip(task).or_else(instance_ip) else {
                     continue;
                 };
                 let mut attrs = BTreeMap::new();
