@@ -160,5 +160,65 @@ def main():
         berth.wait()
 
 
+def running_to_dns(tasks=10):
+    """A service of `tasks` awsvpc tasks on `berth dev`'s own agent: for each, the time from
+    its startedAt (the control plane's clock: the agent reported RUNNING) to the first DNS
+    answer of its own name (`<task id>.api.<namespace>`, the SRV target's A record)."""
+    work = Path(tempfile.mkdtemp())
+    api, dns = free_port(), free_port()
+    berth = subprocess.Popen(
+        [os.environ["BERTH"], "dev", "--listen", f"127.0.0.1:{api}", "--dns-listen", f"127.0.0.1:{dns}",
+         "--data-dir", str(work / "data")],
+        stdout=open(work / "berth.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", api), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        kw = dict(endpoint_url=f"http://127.0.0.1:{api}", region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+        sd = boto3.client("servicediscovery", config=Config(inject_host_prefix=False), **kw)
+        ecs = boto3.client("ecs", **kw)
+        op = sd.create_private_dns_namespace(Name="run.internal", Vpc="vpc-1")["OperationId"]
+        ns = sd.get_operation(OperationId=op)["Operation"]["Targets"]["NAMESPACE"]
+        reg = sd.create_service(Name="api", NamespaceId=ns, DnsConfig={"DnsRecords": [
+            {"Type": "A", "TTL": 1}, {"Type": "SRV", "TTL": 1}]})["Service"]["Arn"]
+        ecs.register_task_definition(family="api", networkMode="awsvpc", containerDefinitions=[
+            {"name": "api", "image": "berth-demo/web:latest", "memory": 32, "portMappings": [{"containerPort": 8080}]}])
+        ecs.create_service(cluster="default", serviceName="api", taskDefinition="api", desiredCount=tasks,
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+                           serviceRegistries=[{"registryArn": reg, "containerName": "api", "containerPort": 8080}])
+        lags = {}
+        deadline = time.monotonic() + 120
+        while len(lags) < tasks and time.monotonic() < deadline:
+            arns = ecs.list_tasks(cluster="default", serviceName="api")["taskArns"]
+            described = ecs.describe_tasks(cluster="default", tasks=arns)["tasks"] if arns else []
+            for t in described:
+                tid = t["taskArn"].rsplit("/", 1)[1]
+                if tid in lags or t["lastStatus"] != "RUNNING" or "startedAt" not in t:
+                    continue
+                if dig_short(dns, f"{tid}.api.run.internal"):
+                    lags[tid] = time.time() - t["startedAt"].timestamp()
+            time.sleep(0.01)
+        waits = sorted(lags.values())
+        print(json.dumps({"tasks": len(waits), "running_to_dns_ms_p50": round(statistics.median(waits) * 1000),
+                          "running_to_dns_ms_max": round(waits[-1] * 1000)}), flush=True)
+        ecs.update_service(cluster="default", service="api", desiredCount=0)
+        for _ in range(600):
+            if not ecs.list_tasks(cluster="default", serviceName="api")["taskArns"]:
+                break
+            time.sleep(0.1)
+    finally:
+        berth.terminate()
+        try:
+            berth.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            berth.kill()
+
+
 if __name__ == "__main__":
     main()
+    if os.environ.get("CONTAINERS", "1") == "1":
+        running_to_dns()
