@@ -74,6 +74,7 @@ SERVICES = {
     "servicediscovery": dict(data="servicediscovery/2017-03-14",
                              crate="crates/servicediscovery-model",
                              package="berth-servicediscovery-model"),
+    "elbv2": dict(data="elbv2/2015-12-01", crate="crates/elbv2-model", package="berth-elbv2-model"),
 }
 
 RUST_KEYWORDS = {

@@ -85,6 +85,13 @@ struct Common {
     /// skipped with a warning if taken; an address given must be served.
     #[arg(long = "dns-listen", env = "BERTH_DNS_LISTEN", value_delimiter = ',')]
     dns_listen: Vec<SocketAddr>,
+    /// The IPv4 addresses load balancers are given, one each (a CIDR block).
+    #[arg(
+        long = "elb-addresses",
+        env = "BERTH_ELB_ADDRESSES",
+        default_value = "169.254.181.0/24"
+    )]
+    elb_addresses: ipnet::Ipv4Net,
 }
 
 #[derive(Args)]
@@ -209,6 +216,7 @@ fn open_region(
     crate::region::open(&crate::region::RegionConfig {
         data_dir,
         region: &c.region,
+        elb_addresses: c.elb_addresses,
         ecs_account,
         agent_timeout_secs: c.agent_timeout,
         task_retention_secs: c.task_retention,

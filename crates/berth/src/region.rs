@@ -9,6 +9,7 @@ use berth_aws::clock::SystemClock;
 use berth_aws::service::Service;
 use berth_ecr::{Ecr, EcrService};
 use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
+use berth_elbv2::{Elb, ElbConfig, ElbService};
 use berth_iam::{Iam, IamIdentities, IamService};
 use berth_logs::{Logs, LogsService};
 use berth_secretsmanager::{SecretsManager, SecretsManagerService};
@@ -37,6 +38,8 @@ pub struct RegionConfig<'a> {
     pub replication_credential: (&'a str, &'a str),
     /// The key ring sealing secret values (created if missing).
     pub sealing_key_file: &'a Path,
+    /// The addresses load balancers are given.
+    pub elb_addresses: ipnet::Ipv4Net,
 }
 
 /// The store kind listing the accounts (other than the default) with ECS state.
@@ -149,6 +152,18 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         map: cloud_map.clone(),
         region: c.region.to_owned(),
     }));
+    let elb = Arc::new(
+        Elb::open(
+            store.clone(),
+            clock.clone(),
+            ElbConfig::new(c.elb_addresses),
+        )
+        .context("loading the ELB state")?,
+    );
+    elb.set_network(Arc::new(crate::network::DefaultNetwork {
+        region: c.region.to_owned(),
+    }));
+    elb.set_instances(Arc::new(crate::elb::EcsInstances(ecs_service.clone())));
     Ok(Region {
         ecs,
         cloud_map: cloud_map.clone(),
@@ -163,6 +178,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             SecretsManagerService::new(Arc::new(secrets)),
             SsmService::new(Arc::new(ssm)),
             CloudMapService::new(cloud_map),
+            ElbService::new(elb),
             StsService::new(sts),
             IamService::new(iam),
         ],

@@ -367,3 +367,19 @@ fn check_resources(resources: &[Resource]) -> Result<()> {
     }
     Ok(())
 }
+
+impl Ecs {
+    /// Where the container instance whose EC2 instance id is `ec2_id` is reached (its
+    /// identity document's `privateIp`), if one of this account's instances has that id
+    /// and is ACTIVE: what a load balancer's `instance` target is.
+    pub fn instance_address(&self, ec2_id: &str) -> Option<std::net::IpAddr> {
+        self.db.read(|state| {
+            state
+                .container_instances
+                .values()
+                .filter(|r| r.status() == "ACTIVE")
+                .find(|r| r.instance.ec2_instance_id.as_deref() == Some(ec2_id))
+                .and_then(|r| r.private_ip.as_deref()?.parse().ok())
+        })
+    }
+}
