@@ -164,6 +164,10 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         region: c.region.to_owned(),
     }));
     elb.set_instances(Arc::new(crate::elb::EcsInstances(ecs_service.clone())));
+    ecs_service.set_load_balancers(Arc::new(crate::elb::ElbTargets {
+        elb: elb.clone(),
+        region: c.region.to_owned(),
+    }));
     Ok(Region {
         ecs,
         cloud_map: cloud_map.clone(),

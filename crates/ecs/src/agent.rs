@@ -287,11 +287,16 @@ impl Ecs {
                     .and_then(|arn| self.find_task_definition(state, arn))
                     .map(|r| r.definition.clone())
                     .unwrap_or_default();
+                // A task draining from its load balancers keeps running until it drained.
+                let mut task = t.task.clone();
+                if t.lb.as_ref().is_some_and(|l| l.held()) {
+                    task.desired_status = Some("RUNNING".into());
+                }
                 tasks.push(AgentTask {
                     seq: t.seq,
                     task_arn: t.arn().to_owned(),
-                    desired_status: t.desired_status().to_owned(),
-                    task: t.task.clone(),
+                    desired_status: task.desired_status.clone().unwrap_or_default(),
+                    task,
                     task_definition: td,
                 });
             }

@@ -44,6 +44,7 @@ pub use arn::Scope;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{EcsError, Result};
 pub use ops::fargate::FARGATE_POOL;
+pub use ops::load_balancers::{LoadBalancers, TargetGroupInfo, TargetStates};
 pub use ops::service_registries::Registries;
 pub use ops::task_credentials::{IssuedCredentials, RoleCredentials, TASKS_PRINCIPAL};
 pub use ops::task_details::{ContainerDetails, TaskDetailsRequest};
@@ -58,6 +59,8 @@ pub struct Ecs {
     pub(crate) scope: Scope,
     pub(crate) cluster_hook: std::sync::RwLock<Option<ClusterHook>>,
     pub(crate) service_waker: std::sync::RwLock<Option<Waker>>,
+    /// Where services' load balancer targets are registered (ELB; set by EcsService).
+    pub(crate) load_balancers: std::sync::RwLock<Option<Arc<dyn LoadBalancers>>>,
 }
 
 /// Wakes a background loop (the service controller).
@@ -84,10 +87,26 @@ impl Ecs {
             scope,
             cluster_hook: Default::default(),
             service_waker: Default::default(),
+            load_balancers: Default::default(),
         };
         ecs.ensure_builtin_capacity_providers()?;
         ecs.ensure_fargate_pool()?;
         Ok(ecs)
+    }
+
+    /// Services' `loadBalancers` register their tasks through `port` (the binary wires ELB).
+    pub fn set_load_balancers(&self, port: Arc<dyn LoadBalancers>) {
+        *self
+            .load_balancers
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(port);
+    }
+
+    pub(crate) fn load_balancer_port(&self) -> Option<Arc<dyn LoadBalancers>> {
+        self.load_balancers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Installs the [`ClusterHook`].

@@ -156,6 +156,41 @@ pub struct TaskRec {
     /// Scale-in protection (UpdateTaskProtection): protected until this time.
     #[serde(default)]
     pub protected_until: Option<f64>,
+    /// Its service's load balancers: the targets ECS registered for it, and the hold on its
+    /// stop while they drain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lb: Option<TaskLb>,
+}
+
+/// A target ECS registered for a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LbTarget {
+    pub target_group: String,
+    pub id: String,
+    pub port: u16,
+}
+
+/// A service task's load balancer registrations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskLb {
+    pub targets: Vec<LbTarget>,
+    /// Its targets were deregistered (the task is on its way out).
+    #[serde(default)]
+    pub deregistered: bool,
+    /// The longest deregistration delay of its target groups.
+    pub drain_secs: f64,
+    /// Desired STOPPED, but its agent is not told until its targets drained or this time
+    /// passed (ECS's DEACTIVATING).
+    #[serde(default)]
+    pub hold_until: Option<f64>,
+}
+
+impl TaskLb {
+    pub fn held(&self) -> bool {
+        self.hold_until.is_some()
+    }
 }
 berth_commit::record!(State: TaskRec,
     "task",

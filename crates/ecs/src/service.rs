@@ -51,6 +51,8 @@ pub struct EcsService {
     role_credentials: std::sync::OnceLock<Arc<dyn RoleCredentials>>,
     /// Where services' tasks are registered (Cloud Map; set once by the binary).
     registries: std::sync::OnceLock<Arc<dyn crate::Registries>>,
+    /// Where services' tasks are registered as targets (ELB; set once by the binary).
+    load_balancers: std::sync::OnceLock<Arc<dyn crate::LoadBalancers>>,
     registry_wake: Arc<Notify>,
 }
 
@@ -75,6 +77,7 @@ impl EcsService {
             task_retention_secs,
             role_credentials: std::sync::OnceLock::new(),
             registries: std::sync::OnceLock::new(),
+            load_balancers: std::sync::OnceLock::new(),
             registry_wake: Arc::new(Notify::new()),
         });
         service.wire(&service.ecs);
@@ -91,6 +94,9 @@ impl EcsService {
 
     /// Installs the agents' wake-ups, the scheduler's and the poll endpoint.
     fn wire(&self, ecs: &Ecs) {
+        if let Some(port) = self.load_balancers.get() {
+            ecs.set_load_balancers(port.clone());
+        }
         let hub = self.hub.clone();
         ecs.set_notifier(Arc::new(move |id: &str| hub.wake(id)));
         let wake = self.scheduler_wake.clone();
@@ -156,6 +162,16 @@ impl EcsService {
     /// wires Cloud Map).
     pub fn set_registries(&self, registries: Arc<dyn crate::Registries>) {
         let _ = self.registries.set(registries);
+    }
+
+    /// Services' `loadBalancers` register their tasks as targets through `port` (the binary
+    /// wires ELB).
+    pub fn set_load_balancers(&self, port: Arc<dyn crate::LoadBalancers>) {
+        if self.load_balancers.set(port.clone()).is_ok() {
+            for ecs in self.all() {
+                ecs.set_load_balancers(port.clone());
+            }
+        }
     }
 
     /// `GetTaskCredentials`: the role of a task on the asking agent's instance, assumed as
@@ -281,7 +297,24 @@ impl Service for EcsService {
                 }),
             }
         };
-        vec![scheduler, sweeper, registry_sync]
+        let lb_sync = {
+            let service = self.clone();
+            Job {
+                name: "load balancer target sync",
+                period: Duration::from_secs(1),
+                wake: Some(self.registry_wake.clone()),
+                settle: Duration::from_millis(20),
+                run: Arc::new(move || {
+                    if let Some(port) = service.load_balancers.get() {
+                        for ecs in service.all() {
+                            ecs.sync_load_balancers(port.as_ref())?;
+                        }
+                    }
+                    Ok(false)
+                }),
+            }
+        };
+        vec![scheduler, sweeper, registry_sync, lb_sync]
     }
 
     fn listening(&self, endpoint: &str) {

@@ -123,6 +123,7 @@ mod tests {
                 ..Default::default()
             },
             protected_until: None,
+            lb: None,
         };
         let before = db.write(|tx| Ok(tx.state.clone())).expect("state");
         let r: Result<()> = db.write(|tx| {

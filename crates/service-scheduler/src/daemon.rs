@@ -60,7 +60,7 @@ pub(crate) fn plan(input: &Input, deployments: &[Deployment]) -> Plan {
         .copied()
         .partition(|t| failed_health_checks(t, grace, now));
     for t in unhealthy {
-        stops.push((t, events::FAILED_HEALTH_CHECKS.to_owned()));
+        stops.push((t, events::health_reason(t)));
     }
 
     // 2. Not on a target.

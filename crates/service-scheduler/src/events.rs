@@ -6,6 +6,13 @@
 /// `stoppedReason` of a task stopped because it failed its container health checks.
 pub const FAILED_HEALTH_CHECKS: &str = "Task failed container health checks";
 
+/// The `stoppedReason` of a task replaced for failing its health checks: what failed them.
+pub fn health_reason(t: &crate::model::ObservedTask) -> String {
+    t.health_reason
+        .clone()
+        .unwrap_or_else(|| FAILED_HEALTH_CHECKS.to_owned())
+}
+
 /// `stoppedReason` of a task stopped because its container instance is draining.
 pub const INSTANCE_DRAINING: &str = "Task stopped during instance draining";
 

@@ -147,6 +147,10 @@ pub struct ObservedTask {
     /// being healthy count toward that deployment's `failed_tasks`.
     pub failed: bool,
     pub ever_healthy: bool,
+    /// Why it is unhealthy, when something other than its container health checks says so
+    /// (a load balancer's): the `stoppedReason` it is replaced with.
+    #[serde(default)]
+    pub health_reason: Option<String>,
 }
 
 /// A container instance of the cluster (DAEMON services only).

@@ -89,12 +89,12 @@ pub(crate) fn plan(input: &Input, deployments: &[Deployment]) -> Plan {
         .map(|t| Candidate::of(t, grace, now))
         .collect();
     for t in pick(&cands, &prim, replace, &mut budget) {
-        stops.push((t, events::FAILED_HEALTH_CHECKS.to_owned()));
+        stops.push((t, events::health_reason(t)));
     }
 
     let old: Vec<&ObservedTask> = if can_start { old } else { Vec::new() };
     for t in old.iter().filter(|t| failed(t)) {
-        stops.push((t, events::FAILED_HEALTH_CHECKS.to_owned()));
+        stops.push((t, events::health_reason(t)));
     }
     let old_draining = unprotected(
         old.iter()

@@ -7,6 +7,7 @@ mod capacity_providers;
 mod clusters;
 pub(crate) mod container_instances;
 pub(crate) mod fargate;
+pub mod load_balancers;
 mod retention;
 mod service_controller;
 mod service_deployments;

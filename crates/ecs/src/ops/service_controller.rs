@@ -83,6 +83,35 @@ fn apply_deployment(d: &mut Deployment, s: &sched::Deployment, now: f64) {
     d.updated_at = Some(now);
 }
 
+/// A task of a service with load balancers is healthy once its targets are (and its
+/// container health checks, if it has them, pass); a target turned unhealthy makes it
+/// unhealthy, to be replaced with ELB's reason.
+fn with_lb_health(
+    o: &mut sched::ObservedTask,
+    t: &TaskRec,
+    health: &HashMap<String, super::load_balancers::TargetStates>,
+) {
+    let containers = if o.has_health_check {
+        o.health
+    } else {
+        sched::Health::Healthy
+    };
+    o.has_health_check = true;
+    o.health = match (super::load_balancers::lb_health(t, health), containers) {
+        (_, sched::Health::Unhealthy) => sched::Health::Unhealthy,
+        (Some(Err(tg)), _) => {
+            o.health_reason = Some(format!(
+                "Task failed ELB health checks in (target-group {tg})"
+            ));
+            sched::Health::Unhealthy
+        }
+        (Some(Ok(())), sched::Health::Healthy) => sched::Health::Healthy,
+        _ => sched::Health::Unknown,
+    };
+    // Only the present health is known: a task unhealthy now counts as never healthy.
+    o.ever_healthy = o.health == sched::Health::Healthy;
+}
+
 fn has_health_check(td: &TaskDefinition) -> bool {
     list(&td.container_definitions)
         .iter()
@@ -161,10 +190,14 @@ impl Ecs {
             .map(|d| to_sched(d, rec))
             .collect();
         let mut checked: HashMap<String, bool> = HashMap::new();
+        let lb_health = self.lb_health_of(s);
         let tasks: Vec<sched::ObservedTask> = self
             .service_tasks(state, rec)
             .map(|t| {
                 let mut o = self.observed(state, t, &mut checked);
+                if let Some(h) = &lb_health {
+                    with_lb_health(&mut o, t, h);
+                }
                 if draining {
                     // DeleteService stops every task, protected or not.
                     o.protected_until = None;
@@ -192,6 +225,22 @@ impl Ecs {
             Vec::new()
         };
         (spec, deployments, tasks, instances)
+    }
+
+    /// The health of the targets of a service with load balancers, by target group.
+    fn lb_health_of(
+        &self,
+        s: &Service,
+    ) -> Option<HashMap<String, super::load_balancers::TargetStates>> {
+        let lbs = s.load_balancers.as_deref().filter(|l| !l.is_empty())?;
+        let port = self.load_balancer_port()?;
+        let mut out = HashMap::new();
+        for arn in lbs.iter().filter_map(|l| l.target_group_arn.clone()) {
+            if let Ok(h) = port.health(&self.scope.account, &arn) {
+                out.insert(arn, h);
+            }
+        }
+        Some(out)
     }
 
     fn observed(
@@ -239,6 +288,7 @@ impl Ecs {
             instance_draining: instance.is_some_and(|i| i.status() == "DRAINING"),
             protected_until: t.protected_until,
             failed: t.last_status() == "STOPPED" && !stopped_by_us,
+            health_reason: None,
         }
     }
 

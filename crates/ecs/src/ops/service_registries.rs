@@ -103,7 +103,7 @@ pub trait Registries: Send + Sync + 'static {
 }
 
 /// The task's address on its own network interface (awsvpc), if it has one.
-fn task_ip(task: &Task) -> Option<String> {
+pub(crate) fn task_ip(task: &Task) -> Option<String> {
     task.containers
         .iter()
         .flatten()

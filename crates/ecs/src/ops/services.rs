@@ -144,11 +144,6 @@ impl Ecs {
                 ));
             }
         }
-        if req.load_balancers.as_ref().is_some_and(|l| !l.is_empty()) {
-            return Err(EcsError::UnsupportedFeature(
-                "Load balancers arrive with Berth's load-balancing service.".into(),
-            ));
-        }
         let grace = req.health_check_grace_period_seconds.unwrap_or(0);
         if grace < 0 {
             return Err(EcsError::invalid(
@@ -205,6 +200,14 @@ impl Ecs {
             let launch_type = self.check_service_launch(tx.state, &run_like)?;
             let registries = req.service_registries.clone().unwrap_or_default();
             super::service_registries::check_registries(&registries, &td.definition)?;
+            let load_balancers = req.load_balancers.clone().unwrap_or_default();
+            let port = self.load_balancer_port();
+            super::load_balancers::check_load_balancers(
+                &load_balancers,
+                &td.definition,
+                port.as_deref(),
+                &self.scope.account,
+            )?;
             let deployment = Deployment {
                 id: Some(deployment_id()),
                 status: Some("PRIMARY".into()),
@@ -240,6 +243,7 @@ impl Ecs {
                 placement_strategy: Some(req.placement_strategy.clone().unwrap_or_default()),
                 network_configuration: req.network_configuration.clone(),
                 service_registries: Some(registries),
+                load_balancers: Some(load_balancers),
                 health_check_grace_period_seconds: Some(grace),
                 scheduling_strategy: Some(if daemon {
                     SchedulingStrategy::Daemon
@@ -297,11 +301,6 @@ impl Ecs {
         if req.health_check_grace_period_seconds.is_some_and(|g| g < 0) {
             return Err(EcsError::invalid(
                 "healthCheckGracePeriodSeconds must not be negative.",
-            ));
-        }
-        if req.load_balancers.as_ref().is_some_and(|l| !l.is_empty()) {
-            return Err(EcsError::UnsupportedFeature(
-                "Load balancers arrive with Berth's load-balancing service.".into(),
             ));
         }
         let now = self.now();
@@ -364,6 +363,19 @@ impl Ecs {
                 super::service_registries::check_registries(r, &td.definition)?;
                 if s.service_registries.as_ref() != Some(r) {
                     s.service_registries = Some(r.clone());
+                    redeploy = true;
+                }
+            }
+            if let Some(l) = &req.load_balancers {
+                let td = s
+                    .task_definition
+                    .as_deref()
+                    .and_then(|arn| self.find_task_definition(tx.state, arn))
+                    .ok_or_else(|| EcsError::client("Unable to find the task definition."))?;
+                let port = self.load_balancer_port();
+                super::load_balancers::check_load_balancers(l, &td.definition, port.as_deref(), &self.scope.account)?;
+                if s.load_balancers.as_ref() != Some(l) {
+                    s.load_balancers = Some(l.clone());
                     redeploy = true;
                 }
             }

@@ -2,6 +2,10 @@
 //! to stop. Placement is berth-placement's; this module validates, charges the chosen
 //! instances and writes tasks and instances in one durable batch.
 
+/// How long past its target groups' deregistration delay a DEACTIVATING task waits for
+/// its targets to drain before its agent is told to stop it anyway.
+const DRAIN_MARGIN_SECS: f64 = 5.0;
+
 use berth_ecs_model::shapes::*;
 use berth_placement::{
     validate as validate_policy, ConstraintSpec, Request, StrategySpec, TaskOutcome,
@@ -444,7 +448,9 @@ impl Ecs {
     }
 
     /// Sets a task's desired status to STOPPED and tells its agent. A task whose instance is
-    /// gone (or that has none) stops at once.
+    /// gone (or that has none) stops at once. A RUNNING task with load balancer targets is
+    /// DEACTIVATING first: its targets are deregistered and drained, and its agent is told
+    /// once they are (see `load_balancers.rs`).
     pub(crate) fn request_stop(
         &self,
         tx: &mut Tx<'_>,
@@ -457,6 +463,32 @@ impl Ecs {
         rec.task.stopped_reason = Some(reason.to_owned());
         rec.task.stop_code = Some(code);
         rec.task.version += 1;
+        let instance_up = rec
+            .instance
+            .as_ref()
+            .and_then(|i| tx.state.container_instances.get(i))
+            .is_some_and(|i| i.status() != "INACTIVE");
+        let running = rec.last_status() == "RUNNING";
+        if let Some(lb) = rec.lb.as_mut().filter(|l| !l.deregistered && !l.held()) {
+            if running && instance_up {
+                lb.hold_until = Some(now + lb.drain_secs + DRAIN_MARGIN_SECS);
+                rec.task.last_status = Some("DEACTIVATING".into());
+                rec.task.stopping_at.get_or_insert(now);
+                tx.put(rec.clone())?;
+                return Ok(rec);
+            }
+        }
+        self.deliver_stop(tx, rec, now)
+    }
+
+    /// Tells a task's agent that it is to stop (the task's desired status is STOPPED), or
+    /// stops it at once when its instance is gone.
+    pub(crate) fn deliver_stop(
+        &self,
+        tx: &mut Tx<'_>,
+        mut rec: TaskRec,
+        now: f64,
+    ) -> Result<TaskRec> {
         let instance = rec
             .instance
             .as_ref()
@@ -685,6 +717,7 @@ impl Ecs {
                 seq: inst.seq,
                 task,
                 protected_until: None,
+                lb: None,
             };
             tx.put(rec.clone())?;
             out.push(rec);

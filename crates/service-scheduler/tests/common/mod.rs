@@ -68,6 +68,7 @@ pub fn task(id: &str, deployment_id: &str) -> ObservedTask {
         protected_until: None,
         failed: false,
         ever_healthy: true,
+        health_reason: None,
     }
 }
 
