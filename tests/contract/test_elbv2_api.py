@@ -135,6 +135,15 @@ def test_a_load_balancer_with_a_listener_rules_and_targets(elb):
     assert code(e) == "LoadBalancerNotFound"
 
 
+def test_the_subnets_are_ec2s_default_vpcs(server):
+    ec2 = boto3.session.Session(
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+    ).client("ec2", endpoint_url=server.endpoint)
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    assert sorted(s["SubnetId"] for s in subnets) == sorted(default_subnets())
+    assert {s["VpcId"] for s in subnets} == {default_vpc()}
+
+
 def test_elbs_errors_for_bad_input(elb):
     with pytest.raises(ClientError) as e:
         elb.create_load_balancer(Name="one-subnet", Subnets=default_subnets()[:1])

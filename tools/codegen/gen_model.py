@@ -39,10 +39,15 @@ Mapping rules (the runtime half is berth_aws::model):
   server's error mapping.
 - schema.rs: `SCHEMA`, a berth_aws::schema::Schema of the shapes reachable from the
   operations' inputs and outputs (kinds, member names and targets in model order, and the
-  XML traits: locationName, flattened, xmlAttribute, xmlNamespace; timestampFormat) and of
+  XML and form traits: locationName, queryName, flattened, xmlAttribute, xmlNamespace;
+  timestampFormat) and of
   each operation's input, output and Query resultWrapper, for the protocol codecs that
   transcode AWS Query and rpc-v2-cbor to and from the JSON document. It is the same data as
   berth_aws::schema::Schema::from_botocore builds at run time.
+- a service whose line in SERVICES lists `operations` is generated for those operations
+  alone (EC2's model has hundreds): its operations.rs, shapes.rs, validate.rs and schema.rs
+  hold only those operations and the shapes reachable from their inputs and outputs (and
+  the model's exceptions, if it declares any), as if the model had no others.
 """
 
 import argparse
@@ -59,8 +64,8 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # service -> where its model is in botocore's data directory, the crate that holds the
-# generated code, its package name, and whether non-boxed primitives are plain values
-# (see the mapping rules above).
+# generated code, its package name, whether non-boxed primitives are plain values, and the
+# operations to generate when not all of them (see the mapping rules above).
 SERVICES = {
     "ecs": dict(data="ecs/2014-11-13", crate="crates/ecs-model", package="berth-ecs-model",
                 plain_primitives=True),
@@ -75,6 +80,20 @@ SERVICES = {
                              crate="crates/servicediscovery-model",
                              package="berth-servicediscovery-model"),
     "elbv2": dict(data="elbv2/2015-12-01", crate="crates/elbv2-model", package="berth-elbv2-model"),
+    # What load balancer callers (and the tools around ECS and ELB) ask of EC2: the default
+    # VPC, its subnets and zones, security groups and their rules, tags.
+    "ec2": dict(data="ec2/2016-11-15", crate="crates/ec2-model", package="berth-ec2-model",
+                operations=[
+                    "DescribeVpcs", "DescribeVpcAttribute", "DescribeSubnets",
+                    "DescribeAvailabilityZones", "DescribeRegions", "DescribeAccountAttributes",
+                    "DescribeSecurityGroups", "CreateSecurityGroup", "DeleteSecurityGroup",
+                    "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+                    "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+                    "DescribeSecurityGroupRules", "ModifySecurityGroupRules",
+                    "UpdateSecurityGroupRuleDescriptionsIngress",
+                    "UpdateSecurityGroupRuleDescriptionsEgress",
+                    "CreateTags", "DeleteTags", "DescribeTags", "DescribeNetworkInterfaces",
+                ]),
 }
 
 RUST_KEYWORDS = {
@@ -285,8 +304,10 @@ class Gen:
 
     # ---------------------------------------------------------------- shapes.rs
     def gen_shapes(self):
-        out = [self.header, "use std::collections::BTreeMap;\n",
-               "use serde::{Deserialize, Serialize};\n"]
+        out = [self.header]
+        if any(s["type"] == "map" for s in self.shapes.values()):
+            out.append("use std::collections::BTreeMap;\n")
+        out.append("use serde::{Deserialize, Serialize};\n")
         for name, s in self.types():
             out.append((self.gen_struct if name in self.structs else self.gen_enum)(name, s))
         return "\n".join(out)
@@ -592,12 +613,17 @@ class Gen:
         """A berth_aws::schema::Member expression for a reference to a shape."""
         loc, flat = ref.get("locationName"), bool(ref.get("flattened"))
         attr, ns = bool(ref.get("xmlAttribute")), ref.get("xmlNamespace")
-        if loc is None and not flat and not attr and ns is None:
+        query = ref.get("queryName")
+        if loc is None and query is None and not flat and not attr and ns is None:
             return "Member::new(%s, %s)" % (rust_str(name), rust_str(ref["shape"]))
         if isinstance(ns, str):
             ns = {"uri": ns}
         ns_expr = "None" if ns is None else "Some((%s, %s))" % (
             rust_opt_str(ns.get("prefix")), rust_str(ns["uri"]))
+        if query is not None:
+            return "Member::full(%s, %s, %s, %s, %s, %s, %s)" % (
+                rust_str(name), rust_str(ref["shape"]), rust_opt_str(loc), rust_str(query),
+                rust_bool(flat), rust_bool(attr), ns_expr)
         return "Member::xml(%s, %s, %s, %s, %s, %s)" % (
             rust_str(name), rust_str(ref["shape"]), rust_opt_str(loc), rust_bool(flat),
             rust_bool(attr), ns_expr)
@@ -684,9 +710,34 @@ def scaffold(key, spec, service):
             print("wrote %s (add %s to [workspace.dependencies])" % (path, spec["package"]))
 
 
+def subset(model, operations):
+    """The model with only `operations`, and only the shapes reachable from their inputs
+    and outputs (and its exceptions)."""
+    missing = [op for op in operations if op not in model["operations"]]
+    if missing:
+        sys.exit("operations not in the model: %s" % ", ".join(missing))
+    ops = {op: model["operations"][op] for op in operations}
+    shapes = model["shapes"]
+    todo = [op[k]["shape"] for op in ops.values() for k in ("input", "output") if k in op]
+    todo += [n for n, s in shapes.items() if s.get("exception")]
+    seen = set(todo)
+    while todo:
+        s = shapes[todo.pop()]
+        refs = [r["shape"] for r in s.get("members", {}).values()]
+        refs += [s[k]["shape"] for k in ("member", "key", "value") if k in s]
+        for ref in refs:
+            if ref not in seen:
+                seen.add(ref)
+                todo.append(ref)
+    return dict(model, operations=ops, shapes={n: shapes[n] for n in shapes if n in seen})
+
+
 def generate(key, source):
     spec = SERVICES[key]
     model, what = source.load(spec["data"])
+    if "operations" in spec:
+        what += ", %d of its %d operations" % (len(spec["operations"]), len(model["operations"]))
+        model = subset(model, spec["operations"])
     service = model["metadata"].get("serviceId", key)
     header = HEADER_TMPL.format(service=service, src=what)
     gen = Gen(model, header, spec.get("plain_primitives", False))

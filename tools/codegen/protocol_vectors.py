@@ -6,7 +6,7 @@ Usage:
 
 botocore's source distribution (`pip download --no-binary :all: --no-deps botocore==VERSION`)
 carries the Smithy protocol tests as JSON under tests/unit/protocols/{input,output}/. This
-script reads the AWS Query and Smithy RPC v2 CBOR ones and writes
+script reads the AWS Query, EC2 and Smithy RPC v2 CBOR ones and writes
 crates/aws/tests/vectors/protocol_vectors.json, which crates/aws/tests/protocol_vectors.rs
 runs. The default version is the one the committed generated models come from (see the
 header of crates/*-model/src/generated/*.rs).
@@ -14,17 +14,18 @@ header of crates/*-model/src/generated/*.rs).
 The vectors are written from a client's side: an input case gives the parameters a client is
 called with and the request body it must send; an output case gives a response body and what
 the client must read from it. Berth is the server, so per case the fixture keeps:
-- `body`: the request (input) or response (output) body: text for Query, base64 for CBOR;
+- `body`: the request (input) or response (output) body: text for Query and EC2, base64 for
+  CBOR;
   null where the vector has none;
 - `document`: the JSON document a Berth handler sees (input) or answers (output) for it. It is
   the vector's params or result, with the JSON protocols' forms where they differ: blobs as
-  base64 text; members that are null, and for Query input empty maps, left out (neither is on
-  the wire);
+  base64 text; members that are null, for Query input empty maps, and for EC2 input empty
+  lists and maps, left out (none is on the wire);
 - for error cases `error` (the code and message a client must read), `status` and the
   `x-amzn-query-error` header where the vector has one.
 Each suite's `model` is a botocore-format model (documentation dropped) with the operations its
 cases use, from which the test builds a schema; `query_compatible` marks a suite whose model
-is awsQueryCompatible. Query answers in the vectors are in the
+is awsQueryCompatible. Query and EC2 answers in the vectors are in the
 namespace https://example.com/, which the model's metadata says.
 """
 
@@ -44,6 +45,8 @@ BOTOCORE = "1.44.8"
 FILES = [
     ("input", "query"),
     ("output", "query"),
+    ("input", "ec2"),
+    ("output", "ec2"),
     ("input", "smithy-rpc-v2-cbor"),
     ("output", "smithy-rpc-v2-cbor"),
     ("input", "smithy-rpc-v2-cbor-query-compatible"),
@@ -62,7 +65,7 @@ def strip_docs(x):
     return x
 
 
-def document(shapes, name, value, query_input):
+def document(shapes, name, value, query_input, ec2_input=False):
     """A vector's params/result value as the JSON document Berth's handlers carry."""
     s = shapes[name]
     t = s["type"]
@@ -74,12 +77,15 @@ def document(shapes, name, value, query_input):
             target = s["members"][k]["shape"]
             if query_input and shapes[target]["type"] == "map" and not v:
                 continue
-            out[k] = document(shapes, target, v, query_input)
+            if ec2_input and shapes[target]["type"] in ("list", "map") and not v:
+                continue
+            out[k] = document(shapes, target, v, query_input, ec2_input)
         return out
     if t == "list":
-        return [document(shapes, s["member"]["shape"], v, query_input) for v in value]
+        return [document(shapes, s["member"]["shape"], v, query_input, ec2_input)
+                for v in value]
     if t == "map":
-        return {k: document(shapes, s["value"]["shape"], v, query_input)
+        return {k: document(shapes, s["value"]["shape"], v, query_input, ec2_input)
                 for k, v in value.items() if v is not None}
     if t == "blob":
         return base64.b64encode(value.encode("utf-8")).decode("ascii")
@@ -99,7 +105,8 @@ def extract(direction, protocol, suites):
             if direction == "input":
                 c["body"] = case["serialized"].get("body")
                 shape = given.get("input", {}).get("shape")
-                c["document"] = (document(shapes, shape, case["params"], protocol == "query")
+                c["document"] = (document(shapes, shape, case["params"], protocol == "query",
+                                          protocol == "ec2")
                                  if shape and c["body"] is not None else {})
             else:
                 resp = case["response"]
@@ -121,7 +128,7 @@ def extract(direction, protocol, suites):
             cases.append(c)
         metadata = {k: v for k, v in suite["metadata"].items()
                     if k in ("protocol", "protocols", "apiVersion", "awsQueryCompatible")}
-        if protocol == "query":
+        if protocol in ("query", "ec2"):
             metadata["xmlNamespace"] = QUERY_NAMESPACE
         suite_out = {"model": {"metadata": metadata, "operations": operations, "shapes": shapes}}
         if "awsQueryCompatible" in metadata:
@@ -155,7 +162,7 @@ def main():
             suites = json.load(tar.extractfile(name))
             fixture["files"].append({
                 "file": "%s/%s.json" % (direction, protocol),
-                "protocol": "query" if protocol == "query" else "smithy-rpc-v2-cbor",
+                "protocol": protocol if protocol in ("query", "ec2") else "smithy-rpc-v2-cbor",
                 "direction": direction,
                 "suites": extract(direction, protocol, suites),
             })

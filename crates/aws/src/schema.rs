@@ -9,9 +9,9 @@
 //! tests build theirs from each test vector's own shapes that way.
 //!
 //! Names are kept as the model has them: a structure's members by their member names (the
-//! keys of the JSON document), shapes by their shape names. What only XML needs
-//! (`locationName`, `flattened`, attributes, namespaces) rides on the [`Member`] that refers
-//! to a shape, as in the model.
+//! keys of the JSON document), shapes by their shape names. What only the XML and form
+//! protocols need (`locationName`, `queryName`, `flattened`, attributes, namespaces) rides on
+//! the [`Member`] that refers to a shape, as in the model.
 //!
 //! ```
 //! use berth_aws::schema::{Schema, ShapeKind};
@@ -131,6 +131,9 @@ pub struct Member {
     pub target: Text,
     /// Its name on the wire when not `name` (`locationName`).
     pub location_name: Option<Text>,
+    /// Its name in an `ec2` protocol request, before any other (`queryName`, the Smithy
+    /// `ec2QueryName` trait).
+    pub query_name: Option<Text>,
     /// A list or map member whose entries stand directly in the parent, unwrapped.
     pub flattened: bool,
     /// Serialized as an XML attribute of the parent element.
@@ -222,10 +225,33 @@ impl Member {
         xml_attribute: bool,
         namespace: Option<(Option<&'static str>, &'static str)>,
     ) -> Member {
+        Member::full(
+            name,
+            target,
+            location_name,
+            None,
+            flattened,
+            xml_attribute,
+            namespace,
+        )
+    }
+
+    /// A reference with every trait, `queryName` among them (the generator writes this form
+    /// only for members that have one).
+    pub const fn full(
+        name: &'static str,
+        target: &'static str,
+        location_name: Option<&'static str>,
+        query_name: Option<&'static str>,
+        flattened: bool,
+        xml_attribute: bool,
+        namespace: Option<(Option<&'static str>, &'static str)>,
+    ) -> Member {
         Member {
             name: Cow::Borrowed(name),
             target: Cow::Borrowed(target),
             location_name: text(location_name),
+            query_name: text(query_name),
             flattened,
             xml_attribute,
             xml_namespace: match namespace {
@@ -371,6 +397,7 @@ mod botocore {
     struct RefDef {
         shape: String,
         location_name: Option<String>,
+        query_name: Option<String>,
         #[serde(default)]
         flattened: bool,
         #[serde(default)]
@@ -424,6 +451,7 @@ mod botocore {
                 name: Cow::Owned(name.to_owned()),
                 target: Cow::Owned(self.shape.clone()),
                 location_name: owned(&self.location_name),
+                query_name: owned(&self.query_name),
                 flattened: self.flattened,
                 xml_attribute: self.xml_attribute,
                 xml_namespace: self.xml_namespace.as_ref().map(|ns| match ns {
@@ -553,6 +581,7 @@ mod tests {
     use super::*;
 
     const MEMBERS: &[Member] = &[
+        Member::full("Id", "String", Some("id"), Some("ID"), false, false, None),
         Member::new("Name", "String"),
         Member::xml("Tags", "TagList", Some("Tag"), true, false, None),
     ];
@@ -578,7 +607,8 @@ mod tests {
             "shapes": {
                 "Input": {"type": "structure", "members": {
                     "Name": {"shape": "String"},
-                    "Tags": {"shape": "TagList", "locationName": "Tag", "flattened": true}}},
+                    "Tags": {"shape": "TagList", "locationName": "Tag", "flattened": true},
+                    "Id": {"shape": "String", "locationName": "id", "queryName": "ID"}}},
                 "TagList": {"type": "list", "member": {"shape": "String"}},
                 "String": {"type": "string"},
                 "Unreached": {"type": "string"}

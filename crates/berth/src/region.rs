@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use berth_aws::clock::SystemClock;
 use berth_aws::service::Service;
+use berth_ec2::{Ec2, Ec2Service};
 use berth_ecr::{Ecr, EcrService};
 use berth_ecs::{Ecs, EcsService, OpenAccount, Scope};
 use berth_elbv2::{Elb, ElbConfig, ElbService};
@@ -160,9 +161,8 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
         )
         .context("loading the ELB state")?,
     );
-    elb.set_network(Arc::new(crate::network::DefaultNetwork {
-        region: c.region.to_owned(),
-    }));
+    let ec2 = Arc::new(Ec2::open(store.clone(), c.region).context("loading the EC2 state")?);
+    elb.set_network(Arc::new(crate::network::Ec2Network(ec2.clone())));
     elb.set_instances(Arc::new(crate::elb::EcsInstances(ecs_service.clone())));
     ecs_service.set_load_balancers(Arc::new(crate::elb::ElbTargets {
         elb: elb.clone(),
@@ -183,6 +183,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
             SsmService::new(Arc::new(ssm)),
             CloudMapService::new(cloud_map),
             ElbService::new(elb),
+            Ec2Service::new(ec2),
             StsService::new(sts),
             IamService::new(iam),
         ],

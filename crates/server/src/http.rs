@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use berth_aws::protocol::{ec2, query, Protocol};
 use berth_aws::service::{Call, Exec, HttpSurface, Service};
 use berth_aws::AwsError;
 use berth_commit::Lock;
@@ -149,7 +150,7 @@ async fn aws_request(State(app): State<Arc<App>>, req: axum::extract::Request) -
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let request_id = berth_aws::ids::request_id();
-    let wire = ServiceTable::wire_of(uri.path(), &headers);
+    let wire = app.table.wire_of(method.as_str(), &uri, &headers);
     let from = From {
         request_id: &request_id,
         peer,
@@ -206,13 +207,13 @@ async fn answer(
         .keys
         .authenticate(&req, request_id, |name| app.table.signing_region(name))
         .map_err(|mut e| {
-            if wire == Wire::Query && e.code == crate::auth::EXPIRED_TOKEN {
+            if matches!(wire, Wire::Query | Wire::Ec2) && e.code == crate::auth::EXPIRED_TOKEN {
                 e.code = "ExpiredToken".into();
             }
             fail(e)
         })?;
     caller.ctx.source_ip = from.peer;
-    let (routed, call_body) = if wire == Wire::Query {
+    let (routed, call_body) = if matches!(wire, Wire::Query | Wire::Ec2) {
         app.table
             .route_query(&caller.signing_name, &body)
             .map_err(|e| (e, None))?
@@ -250,6 +251,7 @@ async fn answer(
             {
                 let e = match wire {
                     Wire::Query => AwsError::new(403, "AccessDenied", why),
+                    Wire::Ec2 => AwsError::new(403, "UnauthorizedOperation", why),
                     _ => AwsError::new(400, "AccessDeniedException", why),
                 };
                 return Err(fail(e));
@@ -279,8 +281,10 @@ async fn answer(
         Exec::Async => service.clone().call_async(call).await,
     };
     let out = match out {
-        // A Query client gets the answer's document as XML.
-        Ok(bytes) if wire == Wire::Query => to_query(&service, &op, &bytes, request_id),
+        // A Query (or `ec2`) client gets the answer's document as XML.
+        Ok(bytes) if matches!(wire, Wire::Query | Wire::Ec2) => {
+            to_query(&service, &op, &bytes, request_id)
+        }
         Ok(bytes) if wire == Wire::Cbor => to_cbor(&service, &op, &bytes),
         other => other,
     };
@@ -288,7 +292,7 @@ async fn answer(
         .map_err(|e| (e, Some(service)))
 }
 
-/// An answer's JSON as the AWS Query response of `op`.
+/// An answer's JSON as the AWS Query (or `ec2`) response of `op`, as the service speaks.
 fn to_query(
     service: &Arc<dyn Service>,
     op: &str,
@@ -300,9 +304,10 @@ fn to_query(
         .ok_or_else(|| AwsError::server("the service has no schema for AWS Query"))?;
     let doc: serde_json::Value = serde_json::from_slice(json)
         .map_err(|e| AwsError::server(format!("the service answered invalid JSON: {e}")))?;
-    Ok(berth_aws::protocol::query::render_response(
-        schema, op, &doc, request_id,
-    ))
+    Ok(match service.info().protocol {
+        Protocol::Ec2 => ec2::render_response(schema, op, &doc, request_id),
+        _ => query::render_response(schema, op, &doc, request_id),
+    })
 }
 
 /// An rpc-v2-cbor request's body as the JSON document its service handles.

@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use berth_aws::protocol::{cbor, json, query, Protocol};
+use berth_aws::protocol::{cbor, ec2, json, query, Protocol};
 use berth_aws::service::ServiceInfo;
 use berth_aws::AwsError;
 
@@ -32,6 +32,11 @@ pub fn error(
         Wire::Query => {
             let mut resp = (status, query::error_body(e, request_id)).into_response();
             headers(&mut resp, "text/xml", request_id);
+            resp
+        }
+        Wire::Ec2 => {
+            let mut resp = (status, ec2::error_body(e, request_id)).into_response();
+            headers(&mut resp, ec2::CONTENT_TYPE, request_id);
             resp
         }
         Wire::Registry => {

@@ -19,6 +19,19 @@
 //!   - `AwsError::from(QueryError)`: 400 `MalformedQueryString`, `MissingAction`,
 //!     `InvalidAction`, `InvalidParameterValue` (500 for a schema missing a shape);
 //!   - `query::CONTENT_TYPE` (`text/xml`).
+//! - [`ec2`]: AWS's `ec2` protocol (Amazon EC2), a variant of Query: every list flattened
+//!   (`Filter.1.Value.1=…`), members by `queryName` or their upper-cased `locationName`;
+//!   answers without a result wrapper, `<requestId>` first; errors as
+//!   `<Response><Errors><Error>…`.
+//!   - `ec2::parse_request(body: &[u8], schema: &Schema) -> Result<(String, Value),
+//!     QueryError>` (the same errors as Query's);
+//!   - `ec2::render_response(schema, op, output, request_id) -> Vec<u8>`;
+//!   - `ec2::error_body(&AwsError, request_id) -> Vec<u8>`;
+//!   - `ec2::CONTENT_TYPE` (`text/xml;charset=UTF-8`).
+//!
+//!   Both form protocols share `form.rs` (the body as a tree of keys walked over the input
+//!   shape, in either dialect), `xml.rs` (answers written over the output shape) and
+//!   `timestamps.rs`.
 //! - [`cbor`]: Smithy RPC v2 CBOR (CloudWatch's current SDKs), `POST
 //!   /service/<Service>/operation/<Op>` with `smithy-protocol: rpc-v2-cbor`.
 //!   - `cbor::decode_request(schema: &Schema, op: &str, body: &[u8]) -> Result<Value,
@@ -31,7 +44,7 @@
 //!     for an operation the schema lacks);
 //!   - `cbor::CONTENT_TYPE` (`application/cbor`).
 //!
-//! For a service that speaks Query or CBOR, the server finds its schema with
+//! For a service that speaks Query, `ec2` or CBOR, the server finds its schema with
 //! [`crate::service::Service::schema`], decodes the request into a document, hands the
 //! service that document's JSON as the call's body, and encodes the JSON the service answers
 //! (parsed into a `serde_json::Value`) in the client's protocol. In the document, timestamps
@@ -40,8 +53,12 @@
 
 pub mod cbor;
 mod document;
+pub mod ec2;
+mod form;
 pub mod json;
 pub mod query;
+mod timestamps;
+mod xml;
 
 /// A protocol a request can arrive in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +69,8 @@ pub enum Protocol {
     Json11,
     /// AWS Query: a form-encoded body with `Action=`, answered in XML ([`query`]).
     Query,
+    /// AWS's `ec2` protocol: Query's variant that EC2 speaks ([`ec2`]).
+    Ec2,
     /// Smithy RPC v2 CBOR ([`cbor`]).
     RpcV2Cbor,
 }
@@ -62,6 +81,7 @@ impl Protocol {
             Protocol::Json10 => "application/x-amz-json-1.0",
             Protocol::Json11 => "application/x-amz-json-1.1",
             Protocol::Query => query::CONTENT_TYPE,
+            Protocol::Ec2 => ec2::CONTENT_TYPE,
             Protocol::RpcV2Cbor => cbor::CONTENT_TYPE,
         }
     }
