@@ -41,6 +41,36 @@ class ServerStartError(RuntimeError):
     pass
 
 
+_ELB_BLOCKS = iter(range(100, 160))
+
+
+def _next_elb_block() -> str:
+    """A /24 of link-local addresses no other server of this session uses."""
+    return f"169.254.{next(_ELB_BLOCKS, 160)}.0/24"
+
+
+def _forget_elb_names() -> None:
+    """Takes every Berth block out of /etc/hosts (servers killed with -9 leave theirs)."""
+    try:
+        lines = Path("/etc/hosts").read_text().splitlines(keepends=True)
+    except OSError:
+        return
+    kept, inside = [], False
+    for line in lines:
+        if line.startswith("# berth load balancers ") and line.rstrip().endswith(" begin"):
+            inside = True
+            continue
+        if inside:
+            inside = not (line.startswith("# berth load balancers ") and line.rstrip().endswith(" end"))
+            continue
+        kept.append(line)
+    if kept != lines:
+        try:
+            Path("/etc/hosts").write_text("".join(kept))
+        except OSError:
+            pass
+
+
 class BerthServer:
     """One ``berth dev`` process bound to 127.0.0.1 with its own data dir."""
 
@@ -54,6 +84,9 @@ class BerthServer:
         self.port: int | None = None
         # Berth's DNS for the host: a port of its own, kept across restarts.
         self.dns_port: int | None = None
+        # Load balancers' addresses: a block of its own, so that servers running side by
+        # side can each listen on port 80 of their first load balancer.
+        self.elb_addresses = _next_elb_block()
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
@@ -114,7 +147,9 @@ class BerthServer:
             f"127.0.0.1:{self.port}",
             "--data-dir",
             str(self.data_dir),
-        ] + ([] if "--dns-listen" in self.extra_args else ["--dns-listen", f"127.0.0.1:{self.dns_port}"]) + self.extra_args
+        ] + ([] if "--dns-listen" in self.extra_args else ["--dns-listen", f"127.0.0.1:{self.dns_port}"]) + (
+            [] if "--elb-addresses" in self.extra_args else ["--elb-addresses", self.elb_addresses]
+        ) + self.extra_args
         env = dict(os.environ)
         env.setdefault("RUST_BACKTRACE", "1")
         self.proc = subprocess.Popen(
@@ -359,4 +394,5 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_sessionfinish(session, exitstatus):
     _kill_leftovers()
+    _forget_elb_names()
 

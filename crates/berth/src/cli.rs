@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use berth_server::{Config, Credential, Server, DEFAULT_ACCOUNT};
 use clap::{Args, Parser, Subcommand};
+use sha2::Digest;
 
 #[derive(Parser)]
 #[command(name = "berth", version, about = "Berth: a self-hosted Amazon ECS")]
@@ -92,6 +93,14 @@ struct Common {
         default_value = "169.254.181.0/24"
     )]
     elb_addresses: ipnet::Ipv4Net,
+    /// The hosts file load balancers' DNS names are written to, so that the host's resolver
+    /// finds them; empty: none.
+    #[arg(
+        long = "elb-hosts-file",
+        env = "BERTH_ELB_HOSTS_FILE",
+        default_value = "/etc/hosts"
+    )]
+    elb_hosts_file: PathBuf,
 }
 
 #[derive(Args)]
@@ -129,7 +138,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             let data_dir = data_dir(&args.common, "dev");
             let region = open_region(&args.common, &data_dir, DEFAULT_ACCOUNT)?;
             let ecs = region.ecs.clone();
-            let dns = start_dns(&args.common, region.cloud_map.clone(), !args.no_agent)?;
+            let dns = start_dns(
+                &args.common,
+                region.cloud_map.clone(),
+                region.elb.clone(),
+                !args.no_agent,
+            )?;
+            let hosts = hosts_file(&args.common, &data_dir);
+            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone()).await;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             let serving = tokio::spawn(server.run(shutdown_signal()));
@@ -172,6 +188,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("  export AWS_REGION={}", config.region);
             println!("  export AWS_DEFAULT_REGION={}", config.region);
             serving.await.context("the server task")??;
+            if let Some(h) = &hosts {
+                crate::elb_plane::forget_names(h);
+            }
         }
         Command::Server(args) => {
             let credentials = parse_credentials(&args.credentials)?;
@@ -186,7 +205,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.region = args.common.region.clone();
             let data_dir = data_dir(&args.common, "server");
             let region = open_region(&args.common, &data_dir, &account)?;
-            let dns = start_dns(&args.common, region.cloud_map.clone(), false)?;
+            let dns = start_dns(
+                &args.common,
+                region.cloud_map.clone(),
+                region.elb.clone(),
+                false,
+            )?;
+            let hosts = hosts_file(&args.common, &data_dir);
+            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone()).await;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(
@@ -197,6 +223,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 println!("DNS for Cloud Map's namespaces on {a} (UDP and TCP)");
             }
             server.run(shutdown_signal()).await?;
+            if let Some(h) = &hosts {
+                crate::elb_plane::forget_names(h);
+            }
         }
         Command::Agent(args) => crate::agent_cmd::run(args).await?,
         Command::Explain(args) => crate::explain::run(args).await?,
@@ -250,6 +279,7 @@ async fn start(config: Config, region: crate::region::Region) -> Result<Server> 
 fn start_dns(
     c: &Common,
     map: std::sync::Arc<berth_servicediscovery::CloudMap>,
+    elb: std::sync::Arc<berth_elbv2::Elb>,
     for_tasks: bool,
 ) -> Result<crate::dns::Dns> {
     let (listen, required) = if c.dns_listen.is_empty() {
@@ -260,7 +290,24 @@ fn start_dns(
     } else {
         (c.dns_listen.clone(), true)
     };
-    crate::dns::start(crate::dns::zones_from(map), &listen, required, for_tasks)
+    crate::dns::start(
+        crate::dns::zones_from(map, elb),
+        &listen,
+        required,
+        for_tasks,
+    )
+}
+
+/// Where load balancers' names go, owned by this data directory's block.
+fn hosts_file(c: &Common, data_dir: &std::path::Path) -> Option<crate::elb_plane::HostsFile> {
+    if c.elb_hosts_file.as_os_str().is_empty() {
+        return None;
+    }
+    let owner = hex::encode(sha2::Sha256::digest(data_dir.to_string_lossy().as_bytes()));
+    Some(crate::elb_plane::HostsFile {
+        path: c.elb_hosts_file.clone(),
+        owner: owner[..12].to_owned(),
+    })
 }
 
 fn listen(c: &Common) -> Result<SocketAddr> {

@@ -7,7 +7,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use berth_dns::{DnsServer, ZoneHandle};
+use std::collections::BTreeMap;
+
+use berth_dns::{
+    DnsServer, InstanceRecords, RecordKind, RecordSpec, Routing, ServiceRecords, Zone, ZoneHandle,
+};
+use berth_elbv2::Elb;
 use berth_servicediscovery::CloudMap;
 
 /// Where tasks resolve, as in a VPC; another agent on the host having it, the next free one
@@ -33,22 +38,35 @@ impl Dns {
 /// few milliseconds more before it is answered.
 const REBUILD_SETTLE: std::time::Duration = std::time::Duration::from_millis(5);
 
-/// Zones from `map`, rebuilt after every durable change (a burst rebuilt once).
-pub fn zones_from(map: Arc<CloudMap>) -> Arc<ZoneHandle> {
-    let zones = ZoneHandle::new(map.zones());
+/// Zones from `map`, and the load balancers' names from `elb`, rebuilt after every durable
+/// change of either (a burst rebuilt once).
+pub fn zones_from(map: Arc<CloudMap>, elb: Arc<Elb>) -> Arc<ZoneHandle> {
     let changed = Arc::new(tokio::sync::Notify::new());
     {
         let changed = changed.clone();
         map.on_change(move || changed.notify_one());
     }
+    {
+        let changed = changed.clone();
+        elb.on_change(move || changed.notify_one());
+    }
+    let build = move || {
+        let mut set = map.zones();
+        for zone in elb_zones(&elb.addresses()) {
+            set.add_zone(zone);
+        }
+        set
+    };
+    let build = Arc::new(build);
+    let zones = ZoneHandle::new(build());
     let handle = zones.clone();
     tokio::spawn(async move {
         loop {
             changed.notified().await;
             // A burst of changes (a service scaling, a deployment) is rebuilt once.
             tokio::time::sleep(REBUILD_SETTLE).await;
-            let map = map.clone();
-            match tokio::task::spawn_blocking(move || map.zones()).await {
+            let build = build.clone();
+            match tokio::task::spawn_blocking(move || build()).await {
                 Ok(set) => handle.replace(set),
                 Err(e) => tracing::error!(error = %e, "rebuilding the DNS zones failed"),
             }
@@ -56,6 +74,41 @@ pub fn zones_from(map: Arc<CloudMap>) -> Arc<ZoneHandle> {
     });
     zones
 }
+
+/// Load balancers' names as zones: `<label>.<rest>` is an A record for its address in the
+/// zone `<rest>` (`us-east-1.elb.berth.internal`).
+pub fn elb_zones(addresses: &[(String, IpAddr)]) -> Vec<Zone> {
+    let mut zones: BTreeMap<String, Zone> = BTreeMap::new();
+    for (name, ip) in addresses {
+        let (IpAddr::V4(v4), Some((label, apex))) = (ip, name.split_once('.')) else {
+            continue;
+        };
+        let zone = zones.entry(apex.to_owned()).or_insert_with(|| Zone {
+            apex: apex.to_owned(),
+            soa_ttl: ELB_TTL,
+            services: Vec::new(),
+        });
+        zone.services.push(ServiceRecords {
+            name: label.to_owned(),
+            routing: Routing::Multivalue,
+            records: vec![RecordSpec {
+                kind: RecordKind::A,
+                ttl: ELB_TTL,
+            }],
+            instances: vec![InstanceRecords {
+                id: label.to_owned(),
+                ipv4: Some(*v4),
+                ipv6: None,
+                port: None,
+                cname: None,
+            }],
+        });
+    }
+    zones.into_values().collect()
+}
+
+/// The TTL of load balancers' A records (ELB's own are 60 s).
+const ELB_TTL: u32 = 60;
 
 /// Zones from a Berth endpoint (a `berth agent` on another host): long-polls
 /// `BerthDnsV1.GetZones`, so a change reaches this host as soon as it is durable there. The

@@ -22,7 +22,11 @@ impl Network for Ec2Network {
     }
 
     fn default_subnets(&self, account: &str) -> Vec<Subnet> {
-        self.0.default_subnets(account).into_iter().map(subnet).collect()
+        self.0
+            .default_subnets(account)
+            .into_iter()
+            .map(subnet)
+            .collect()
     }
 
     fn vpc_exists(&self, account: &str, vpc_id: &str) -> bool {

@@ -48,6 +48,8 @@ const ACCOUNTS_KIND: &str = "ecs/account";
 
 pub struct Region {
     pub ecs: Arc<Ecs>,
+    /// ELB, whose load balancers Berth's proxy serves.
+    pub elb: Arc<Elb>,
     /// Cloud Map, whose DNS namespaces Berth's DNS servers answer.
     pub cloud_map: Arc<CloudMap>,
     /// The access keys IAM made, which the server authenticates too.
@@ -170,6 +172,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     }));
     Ok(Region {
         ecs,
+        elb: elb.clone(),
         cloud_map: cloud_map.clone(),
         identities: Arc::new(RegionIdentities {
             iam: IamIdentities::new(iam.clone()),

@@ -32,6 +32,7 @@
 //! assert!(String::from_utf8(out).unwrap().contains(r#""TargetGroupName":"web""#));
 //! ```
 
+pub mod dataplane;
 mod dispatch;
 pub mod error;
 mod ops;

@@ -16,7 +16,7 @@ const LIMITS: &[(&str, &str)] = &[
     ("listeners-per-application-load-balancer", "50"),
     ("listeners-per-network-load-balancer", "50"),
     ("network-load-balancers", "50"),
-    ("rules-per-application-load-balancer", "100"),
+    ("rules-per-application-load-balancer", "1000"),
     ("target-groups", "3000"),
     ("target-groups-per-action-on-application-load-balancer", "5"),
     ("targets-per-application-load-balancer", "1000"),

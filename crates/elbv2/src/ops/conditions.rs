@@ -38,6 +38,8 @@ pub(crate) fn values(c: &RuleCondition) -> Result<Values> {
     let legacy = c.values.clone();
     let given = |config: Option<Vec<String>>| -> Result<Vec<String>> {
         match (legacy.clone(), config) {
+            // A stored condition carries both, the same (Describe answers both forms).
+            (Some(a), Some(b)) if a == b => Ok(a),
             (Some(_), Some(_)) => Err(ElbError::validation(format!(
                 "Condition '{field}' takes Values or its config, not both"
             ))),
@@ -230,6 +232,18 @@ mod tests {
 
     fn conditions(json: &str) -> Vec<RuleCondition> {
         serde_json::from_str(json).expect("conditions")
+    }
+
+    #[test]
+    fn checked_conditions_read_back_the_same() {
+        for c in [
+            r#"[{"Field":"path-pattern","Values":["/api/*"]}]"#,
+            r#"[{"Field":"host-header","HostHeaderConfig":{"Values":["a.example.com"]}}]"#,
+        ] {
+            let checked = check(&conditions(c)).expect("valid");
+            assert_eq!(check(&checked).expect("again"), checked);
+            assert!(values(&checked[0]).is_ok());
+        }
     }
 
     #[test]

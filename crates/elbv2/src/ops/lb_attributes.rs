@@ -84,7 +84,6 @@ fn table(kind: &str) -> Table {
 }
 
 /// The value of attribute `key` of `lb`, its default if it was never set.
-#[allow(dead_code)] // read by the data plane's configuration, next
 pub(crate) fn lb_attribute<'a>(lb: &'a LoadBalancerRec, key: &str) -> Option<&'a str> {
     attributes::value(table(&lb.kind), &lb.attributes, key)
 }

@@ -5,7 +5,7 @@ mod account;
 pub(crate) mod actions;
 pub(crate) mod attributes;
 pub(crate) mod conditions;
-mod lb_attributes;
+pub(crate) mod lb_attributes;
 mod listeners;
 mod load_balancers;
 mod rules;

@@ -17,8 +17,9 @@ use crate::records::{named_key, rule_key, ListenerRec, LoadBalancerRec, RuleRec}
 use crate::state::{State, Tx};
 use crate::Elb;
 
-/// The most rules a listener has besides its default one (ELB's default quota).
-const MAX_RULES: usize = 100;
+/// The most rules a listener has besides its default one (ELB's default quota is 100 per
+/// load balancer, raised on request; Berth takes 1,000 per listener).
+const MAX_RULES: usize = 1000;
 
 fn check_priority(p: i32) -> Result<u32> {
     u32::try_from(p)

@@ -202,7 +202,8 @@ impl Elb {
                 let is_registered = registered.iter().any(|(i, p, _)| *i == id && *p == port);
                 let seen = observed.iter().find(|o| o.id == id && o.port == port);
                 let h = match (is_registered, seen) {
-                    (false, Some(o)) if o.state == "draining" => health("draining", o.reason.as_deref(), o.description.as_deref()),
+                    // Deregistered, still held by the data plane (draining, or not yet told).
+                    (false, Some(o)) if o.state != "unused" => health("draining", Some("Target.DeregistrationInProgress"), Some("Target deregistration is in progress")),
                     (false, _) => health("unused", Some("Target.NotRegistered"), Some("Target is not registered to the target group")),
                     (true, _) if !in_use => health("unused", Some("Target.NotInUse"), Some("Target group is not configured to receive traffic from the load balancer")),
                     (true, _) if tg.target_type == "instance" && instances.as_ref().is_some_and(|i| i.address(&ctx.account, &id).is_none()) => {
