@@ -100,7 +100,7 @@ struct Common {
         env = "BERTH_ELB_HOSTS_FILE",
         default_value = "/etc/hosts"
     )]
-    elb_hosts_file: PathBuf,
+    elb_hosts_file: String,
 }
 
 #[derive(Args)]
@@ -300,12 +300,12 @@ fn start_dns(
 
 /// Where load balancers' names go, owned by this data directory's block.
 fn hosts_file(c: &Common, data_dir: &std::path::Path) -> Option<crate::elb_plane::HostsFile> {
-    if c.elb_hosts_file.as_os_str().is_empty() {
+    if c.elb_hosts_file.is_empty() {
         return None;
     }
     let owner = hex::encode(sha2::Sha256::digest(data_dir.to_string_lossy().as_bytes()));
     Some(crate::elb_plane::HostsFile {
-        path: c.elb_hosts_file.clone(),
+        path: PathBuf::from(&c.elb_hosts_file),
         owner: owner[..12].to_owned(),
     })
 }

@@ -1,21 +1,22 @@
 //! Active health checks: one task per checked target. The first check runs
 //! at once; then one every interval (up to 5 % early, so the checks of many
-//! targets spread out). Each check is a fresh connection and a
-//! `GET <path>` with ALB's `User-Agent`, judged by the matcher; the
-//! outcome feeds the target's [`HealthMachine`](crate::health).
+//! targets spread out). Each check is a fresh connection (hyper's
+//! HTTP/1.1 client, as for requests: see `upstream`) and a `GET <path>`
+//! with ALB's `User-Agent`, judged by the matcher; the outcome feeds the
+//! target's [`HealthMachine`](crate::health).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::Method;
+use http::header::{self, HeaderValue};
+use http::{Request, Uri};
 use tokio::task::JoinHandle;
 
 use crate::config::{HealthCheckConfig, TargetProtocol};
 use crate::health::{status_matches, CheckOutcome};
 use crate::target::{GroupShared, Target};
-use crate::upstream::{self, Conn, ConnectError};
-use crate::wire::BodyFraming;
+use crate::upstream::{Conn, ConnectError, RequestBody};
 
 const USER_AGENT: &str = "ELB-HealthChecker/2.0";
 
@@ -48,12 +49,11 @@ pub(crate) async fn check(addr: SocketAddr, config: &HealthCheckConfig) -> Check
             Err(ConnectError::Timeout) => return CheckOutcome::Timeout,
             Err(ConnectError::Failed(_)) => return CheckOutcome::Failed,
         };
-        let head = request(addr, &config.path);
-        match upstream::exchange(&mut conn, &head, None, BodyFraming::None, &Method::GET).await {
-            Ok(response) if status_matches(&config.matcher, response.status.as_u16()) => {
+        match conn.sender.send_request(request(addr, &config.path)).await {
+            Ok(response) if status_matches(&config.matcher, response.status().as_u16()) => {
                 CheckOutcome::Success
             }
-            Ok(response) => CheckOutcome::BadStatus(response.status.as_u16()),
+            Ok(response) => CheckOutcome::BadStatus(response.status().as_u16()),
             Err(_) => CheckOutcome::Failed,
         }
     };
@@ -62,15 +62,22 @@ pub(crate) async fn check(addr: SocketAddr, config: &HealthCheckConfig) -> Check
         .unwrap_or(CheckOutcome::Timeout)
 }
 
-/// The check's request head.
-fn request(addr: SocketAddr, path: &str) -> Vec<u8> {
-    let path = if path.starts_with('/') && !path.bytes().any(|b| b <= b' ' || b == 0x7f) {
-        path
-    } else {
-        "/"
-    };
-    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\nConnection: close\r\n\r\n")
-        .into_bytes()
+/// The check's request.
+fn request(addr: SocketAddr, path: &str) -> Request<RequestBody> {
+    let uri = Uri::try_from(path)
+        .ok()
+        .filter(|uri| uri.scheme().is_none() && uri.authority().is_none() && path.starts_with('/'))
+        .unwrap_or(Uri::from_static("/"));
+    let mut request = Request::new(RequestBody::Empty);
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    if let Ok(host) = HeaderValue::from_str(&addr.to_string()) {
+        headers.insert(header::HOST, host);
+    }
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    request
 }
 
 #[cfg(test)]
@@ -88,25 +95,14 @@ mod tests {
 
     #[test]
     fn check_requests_carry_alb_headers() {
-        let head = String::from_utf8(request(
-            SocketAddr::from(([10, 0, 0, 1], 8080)),
-            "/health?x=1",
-        ))
-        .unwrap();
-        assert!(
-            head.starts_with("GET /health?x=1 HTTP/1.1\r\nHost: 10.0.0.1:8080\r\n"),
-            "{head}"
-        );
-        assert!(
-            head.contains("User-Agent: ELB-HealthChecker/2.0\r\n"),
-            "{head}"
-        );
-        assert!(head.ends_with("\r\n\r\n"));
-        let odd = String::from_utf8(request(
-            SocketAddr::from(([10, 0, 0, 1], 80)),
-            "no slash\r\n",
-        ))
-        .unwrap();
-        assert!(odd.starts_with("GET / HTTP/1.1"), "{odd}");
+        let r = request(SocketAddr::from(([10, 0, 0, 1], 8080)), "/health?x=1");
+        assert_eq!(r.method(), "GET");
+        assert_eq!(r.uri(), "/health?x=1");
+        assert_eq!(r.headers()["host"], "10.0.0.1:8080");
+        assert_eq!(r.headers()["user-agent"], "ELB-HealthChecker/2.0");
+        let odd = request(SocketAddr::from(([10, 0, 0, 1], 80)), "no slash\r\n");
+        assert_eq!(odd.uri(), "/");
+        let odd = request(SocketAddr::from(([10, 0, 0, 1], 80)), "http://elsewhere/");
+        assert_eq!(odd.uri(), "/");
     }
 }

@@ -1,6 +1,8 @@
 //! Forwarding a request to a target group: target choice (stickiness
-//! first), the request head the target gets, the one retry ALB allows,
-//! timeouts, the response's counters and cookies.
+//! first), the request head the target gets (rewritten in place, see
+//! `wire`), the exchange over hyper's HTTP/1.1 client on a pooled or new
+//! connection (`upstream`, `pool`), the one retry ALB allows, timeouts,
+//! the response's counters and cookies.
 //!
 //! Failures map to ALB's answers:
 //!
@@ -9,9 +11,13 @@
 //!   retry on another routable target (the same target on a fresh
 //!   connection when the broken one was a pooled keep-alive connection and
 //!   no other is routable). A request is retried only if nothing of it
-//!   reached the target, or if it has no body and an idempotent method, so
-//!   a target never gets twice a request it may have acted on; otherwise,
-//!   and when the retry fails too: 502;
+//!   reached the target (hyper hands back a request it did not start to
+//!   write), or if it has no body and an idempotent method and went out on
+//!   a new connection or one idle for a while (see `REPLAY_AFTER`), so a
+//!   target never gets twice a request it may have acted on; otherwise,
+//!   and when the retry fails too: 502. A pooled connection that turns out
+//!   closed before the request went out is no failure: the request takes
+//!   the next one;
 //! - an answer that is not HTTP: 502;
 //! - no response head within the listener's idle timeout (connecting
 //!   included): 504.
@@ -19,9 +25,8 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Version};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
@@ -32,34 +37,33 @@ use crate::service::ConnCtx;
 use crate::sticky;
 use crate::target::{GroupView, InFlight, Target};
 use crate::upgrade;
-use crate::upstream::{self, Conn, ConnectError, ExchangeError};
-use crate::wire::{self, BodyFraming, Forwarded, ResponseHead};
+use crate::upstream::{Conn, ConnectError, RequestBody};
+use crate::wire::{self, Forwarded};
 
 /// ALB's limit for connecting to a target (within the idle timeout).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A pooled connection idle longer than this may have been closed by its
+/// target just as the request goes out; a request that could be sent again
+/// is copied first (a request on a connection reused at once is not: the
+/// copy would cost allocations on every request).
+const REPLAY_AFTER: Duration = Duration::from_secs(1);
 
+// Lives on the stack for a moment, as the successful result (a response
+// head) does; boxing the request would cost an allocation per retry.
+#[allow(clippy::large_enum_variant)]
 enum Failure {
     /// No response head in time.
     Timeout,
-    /// Failed before any response byte. `sent`: the request went out (so
-    /// only an idempotent bodiless one may go again); `body` is the
-    /// client's body when it was not touched.
+    /// Failed before any response byte. `request`: what may go to another
+    /// target — the request itself when none of it went out, a copy when
+    /// it went out but is idempotent and bodiless, else nothing.
     Retry {
-        body: Option<Incoming>,
-        sent: bool,
+        request: Option<Request<RequestBody>>,
         reused: bool,
     },
     /// The target answered something that is not HTTP, or the client's
     /// body failed.
     Fatal,
-}
-
-/// What a request needs on each try.
-struct Outgoing<'a> {
-    head: Bytes,
-    method: &'a Method,
-    framing: BodyFraming,
-    upgrade: bool,
 }
 
 /// Forwards `request` to a target of `group`.
@@ -90,24 +94,21 @@ pub(crate) async fn forward(
         && request.headers().contains_key(header::UPGRADE)
         && headers::connection_has(request.headers(), "upgrade");
     let mut client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
-    let (parts, body) = request.into_parts();
-    let framing = if body.is_end_stream() {
-        BodyFraming::None
-    } else if parts.headers.contains_key(header::CONTENT_LENGTH)
-        && !parts.headers.contains_key(header::TRANSFER_ENCODING)
-    {
-        BodyFraming::Length
+    let (mut parts, body) = request.into_parts();
+    let has_body = !body.is_end_stream();
+    // The client's length is unknown (chunked itself, or HTTP/2 without
+    // one): hyper sends the body chunked.
+    let chunked = has_body
+        && (parts.headers.contains_key(header::TRANSFER_ENCODING)
+            || !parts.headers.contains_key(header::CONTENT_LENGTH));
+    let replayable = !has_body && is_idempotent(&parts.method);
+    rewrite_head(ctx, &mut parts, chunked, upgrade);
+    let body = if has_body {
+        RequestBody::Client(body)
     } else {
-        BodyFraming::Chunked
+        RequestBody::Empty
     };
-    let mut body = (framing != BodyFraming::None).then_some(body);
-    let outgoing = Outgoing {
-        head: encode_head(ctx, &parts, framing, upgrade),
-        method: &parts.method,
-        framing,
-        upgrade,
-    };
-    let replayable = framing == BodyFraming::None && is_idempotent(&parts.method);
+    let mut request = Request::from_parts(parts, body);
 
     let mut retried = false;
     loop {
@@ -115,22 +116,20 @@ pub(crate) async fn forward(
         let started = if retried { Instant::now() } else { now };
         // Outstanding from here (least outstanding requests, draining).
         let in_flight = target.begin();
-        match attempt(
-            target,
-            &outgoing,
-            body.take(),
-            group.tls,
+        let tried = Try {
+            upgrade,
+            replayable,
+            tls: group.tls,
             idle_timeout,
-            started,
-        )
-        .await
-        {
-            Ok((head, conn)) => {
+            now: started,
+        };
+        match attempt(target, request, &tried).await {
+            Ok((response, conn)) => {
                 return respond(
                     ctx,
                     group,
                     target,
-                    head,
+                    response,
                     conn,
                     in_flight,
                     started,
@@ -141,16 +140,15 @@ pub(crate) async fn forward(
             Err(Failure::Timeout) => return ctx.elb_error(StatusCode::GATEWAY_TIMEOUT),
             Err(Failure::Fatal) => return ctx.elb_error(StatusCode::BAD_GATEWAY),
             Err(Failure::Retry {
-                body: returned,
-                sent,
+                request: returned,
                 reused,
             }) => {
                 let next = group.pick(now, Some(at)).or(reused.then_some(at));
-                match next {
-                    Some(next) if !retried && (!sent || replayable) => {
+                match (next, returned) {
+                    (Some(next), Some(returned)) if !retried => {
                         retried = true;
                         at = next;
-                        body = returned;
+                        request = returned;
                     }
                     _ => return ctx.elb_error(StatusCode::BAD_GATEWAY),
                 }
@@ -159,13 +157,9 @@ pub(crate) async fn forward(
     }
 }
 
-/// The request head the target gets.
-fn encode_head(
-    ctx: &ConnCtx,
-    parts: &http::request::Parts,
-    framing: BodyFraming,
-    upgrade: bool,
-) -> Bytes {
+/// Turns the client's request head into the one the target gets: the
+/// headers rewritten in place (see [`wire`]), the target in origin form.
+fn rewrite_head(ctx: &ConnCtx, parts: &mut http::request::Parts, chunked: bool, upgrade: bool) {
     let trace = if parts.headers.contains_key(headers::X_AMZN_TRACE_ID) {
         None
     } else {
@@ -181,19 +175,27 @@ fn encode_head(
         authority: parts.uri.authority().map(|a| a.as_str()),
         upgrade,
         join_cookies: parts.version == Version::HTTP_2,
+        chunked,
         trace_id: trace.as_ref().map_or(&[][..], |t| &t[..]),
     };
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut head = BytesMut::new();
-    wire::encode_request(
-        &mut head,
-        &parts.method,
-        path,
-        &parts.headers,
-        &forwarded,
-        framing,
-    );
-    head.freeze()
+    wire::rewrite_request(&mut parts.headers, &forwarded);
+    if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
+        parts.uri = parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .map_or(Uri::from_static("/"), Uri::from);
+    }
+    parts.version = Version::HTTP_11;
+}
+
+/// A copy of a bodiless request, to send again.
+fn copy_of(request: &Request<RequestBody>) -> Request<RequestBody> {
+    let mut copy = Request::new(RequestBody::Empty);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }
 
 fn is_idempotent(method: &Method) -> bool {
@@ -203,65 +205,82 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// One try on one target: a pooled or new connection, the request, the
-/// response head — all within the idle timeout.
-async fn attempt(
-    target: &Target,
-    outgoing: &Outgoing<'_>,
-    body: Option<Incoming>,
+/// How one try goes.
+struct Try {
+    upgrade: bool,
+    replayable: bool,
     tls: bool,
     idle_timeout: Duration,
     now: Instant,
-) -> Result<(ResponseHead, Conn), Failure> {
+}
+
+/// One try on one target: a pooled or new connection, the request, the
+/// response head — all within the idle timeout. A pooled connection found
+/// closed before the request went out costs nothing: the next one (or a
+/// new one) takes the request.
+async fn attempt(
+    target: &Target,
+    request: Request<RequestBody>,
+    tried: &Try,
+) -> Result<(Response<Incoming>, Conn), Failure> {
     let work = async move {
-        let pooled = if outgoing.upgrade {
-            None
-        } else {
-            target.pool.take(now)
-        };
-        let reused = pooled.is_some();
-        let mut conn = match pooled {
-            Some(conn) => conn,
-            None => match Conn::open(target.addr, tls, CONNECT_TIMEOUT.min(idle_timeout)).await {
-                Ok(conn) => conn,
-                Err(ConnectError::Timeout) => return Err(Failure::Timeout),
-                Err(ConnectError::Failed(e)) => {
-                    tracing::debug!("connecting to {} failed: {e}", target.addr);
+        let mut request = request;
+        loop {
+            let pooled = if tried.upgrade {
+                None
+            } else {
+                target.pool.take(tried.now)
+            };
+            let reused = pooled.is_some();
+            let mut conn = match pooled {
+                Some(conn) => conn,
+                None => {
+                    let timeout = CONNECT_TIMEOUT.min(tried.idle_timeout);
+                    match Conn::open(target.addr, tried.tls, timeout).await {
+                        Ok(conn) => conn,
+                        Err(ConnectError::Timeout) => return Err(Failure::Timeout),
+                        Err(ConnectError::Failed(e)) => {
+                            tracing::debug!("connecting to {} failed: {e}", target.addr);
+                            return Err(Failure::Retry {
+                                request: Some(request),
+                                reused: false,
+                            });
+                        }
+                    }
+                }
+            };
+            let stale =
+                !reused || tried.now.saturating_duration_since(conn.idle_since) > REPLAY_AFTER;
+            let copy = (tried.replayable && stale).then(|| copy_of(&request));
+            match conn.sender.try_send_request(request).await {
+                Ok(response) => return Ok((response, conn)),
+                Err(mut failed) => {
+                    if let Some(back) = failed.take_message() {
+                        // Nothing of it went out.
+                        if reused {
+                            request = back;
+                            continue;
+                        }
+                        return Err(Failure::Retry {
+                            request: Some(back),
+                            reused,
+                        });
+                    }
+                    let error = failed.into_error();
+                    if error.is_parse() || error.is_user() {
+                        tracing::debug!("bad exchange with {}: {error}", target.addr);
+                        return Err(Failure::Fatal);
+                    }
+                    tracing::debug!("connection to {} broke: {error}", target.addr);
                     return Err(Failure::Retry {
-                        body,
-                        sent: false,
-                        reused: false,
+                        request: copy,
+                        reused,
                     });
                 }
-            },
-        };
-        match upstream::exchange(
-            &mut conn,
-            &outgoing.head,
-            body,
-            outgoing.framing,
-            outgoing.method,
-        )
-        .await
-        {
-            Ok(head) => Ok((head, conn)),
-            Err(ExchangeError::NotSent(body)) => Err(Failure::Retry {
-                body,
-                sent: false,
-                reused,
-            }),
-            Err(ExchangeError::Broken) => Err(Failure::Retry {
-                body: None,
-                sent: true,
-                reused,
-            }),
-            Err(ExchangeError::Fatal(why)) => {
-                tracing::debug!("bad answer from {}: {why}", target.addr);
-                Err(Failure::Fatal)
             }
         }
     };
-    match tokio::time::timeout(idle_timeout, work).await {
+    match tokio::time::timeout(tried.idle_timeout, work).await {
         Ok(result) => result,
         Err(_) => Err(Failure::Timeout),
     }
@@ -273,17 +292,22 @@ fn respond(
     ctx: &ConnCtx,
     group: &GroupView,
     target: &Target,
-    head: ResponseHead,
+    mut response: Response<Incoming>,
     conn: Conn,
     in_flight: InFlight,
     started: Instant,
     client_upgrade: Option<OnUpgrade>,
     group_cookie: Option<(u64, Duration)>,
 ) -> Response<ResponseBody> {
-    let status = head.status;
+    let status = response.status();
     let micros = started.elapsed().as_micros() as u64;
     group.shared.stats.target_response(status.as_u16(), micros);
-    let mut headers = head.headers;
+    let switching = status == StatusCode::SWITCHING_PROTOCOLS;
+    let target_upgrade = switching.then(|| hyper::upgrade::on(&mut response));
+    let version = response.version();
+    let (parts, body) = response.into_parts();
+    let mut headers = parts.headers;
+    let keep_alive = wire::rewrite_response(&mut headers, version, switching);
     let cookies = [
         group.stickiness.map(|d| {
             (
@@ -302,16 +326,15 @@ fn respond(
             }
         }
     }
-    let body = if status == StatusCode::SWITCHING_PROTOCOLS {
-        let Some(client) = client_upgrade else {
-            // A 101 nobody asked for.
-            return ctx.elb_error(StatusCode::BAD_GATEWAY);
-        };
-        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-        upgrade::tunnel(client, conn, in_flight);
-        ResponseBody::empty()
-    } else {
-        ResponseBody::target(conn, head.framing, head.keep_alive, in_flight)
+    let body = match (target_upgrade, client_upgrade) {
+        (Some(target), Some(client)) => {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            upgrade::tunnel(client, target, in_flight);
+            ResponseBody::empty()
+        }
+        // A 101 nobody asked for.
+        (Some(_), None) => return ctx.elb_error(StatusCode::BAD_GATEWAY),
+        (None, _) => ResponseBody::target(body, conn, keep_alive, in_flight),
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;

@@ -1,6 +1,6 @@
 //! Header names and values the proxy adds or looks at: `X-Forwarded-*`,
 //! `X-Amzn-Trace-Id`, `Connection` tokens, ALB's invalid-name filter. (The
-//! rewriting itself happens while serializing: see `wire`.)
+//! rewriting itself, in place on the header map, is in `wire`.)
 
 use http::header::{self, HeaderMap, HeaderName};
 

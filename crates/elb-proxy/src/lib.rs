@@ -31,17 +31,18 @@
 //!    outstanding requests over the healthy targets, slow start, the
 //!    `AWSALB` stickiness cookie (`sticky`) — and when no target is
 //!    healthy, over all of them (ALB fails open).
-//! 4. `forward` serializes the request head the target gets (`wire`:
-//!    hop-by-hop headers out, `X-Forwarded-For/Proto/Port` and
-//!    `X-Amzn-Trace-Id` in) and sends it over the proxy's own HTTP/1.1
-//!    client (`upstream`), on a keep-alive connection from the worker's
-//!    pool for that target (`pool`). The client runs inside the request's
-//!    task — no connection task, no channel, no thread hop — and the
-//!    response body is read off the target's socket as the client
-//!    connection writes it (`body`, `chunked`). One retry goes to another
-//!    target when the connection failed before the target could have
-//!    acted; failures map to 502, 503 and 504. `Upgrade` requests become
-//!    byte tunnels (`upgrade`).
+//! 4. `forward` rewrites the request head the target gets, in place
+//!    (`wire`: hop-by-hop headers out, `X-Forwarded-For/Proto/Port` and
+//!    `X-Amzn-Trace-Id` in) and sends it with hyper's HTTP/1.1 client
+//!    (`hyper::client::conn::http1`, `upstream`) on a keep-alive
+//!    connection from the worker's pool for that target (`pool`; each
+//!    connection's hyper task runs on the worker that opened it). The
+//!    response body streams from hyper's client connection to hyper's
+//!    server connection frame by frame, and its end returns the
+//!    connection to the pool (`body`). One retry goes to another target
+//!    when the connection failed before the target could have acted;
+//!    failures map to 502, 503 and 504. `Upgrade` requests become byte
+//!    tunnels between the two upgraded hyper connections (`upgrade`).
 //!
 //! # Health and draining
 //!
@@ -82,7 +83,6 @@ mod apply;
 mod balance;
 mod body;
 mod checker;
-mod chunked;
 mod conditions;
 mod config;
 mod connection;

@@ -1,12 +1,14 @@
-//! A small keep-alive pool per target.
+//! A small keep-alive pool per target, of hyper client connections
+//! ([`SendRequest`](hyper::client::conn::http1::SendRequest) halves).
 //!
 //! A connection goes back to its target's pool when its response body has
-//! been read to the end (see [`crate::body`]); a response abandoned halfway
-//! closes its connection instead. The pool is a short per-target mutex
-//! around a stack — the most recently used connection first, so the idle
-//! ones age out at the bottom — never a lock shared between targets.
-//! Taking a connection checks, without a system call in the common case,
-//! that the target has not closed it meanwhile.
+//! been read to the end (see [`crate::body`]) and the target did not ask to
+//! close it; a response abandoned halfway closes its connection instead.
+//! The pool is a short per-target mutex around a stack — the most recently
+//! used connection first, so the idle ones age out at the bottom — never a
+//! lock shared between targets, and each worker has its own slot.
+//! Taking a connection skips the ones hyper's connection task saw the
+//! target close meanwhile (no system call: a flag).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -43,8 +45,9 @@ impl Pool {
     /// A pooled connection that is still open, if any.
     pub(crate) fn take(&self, now: Instant) -> Option<Conn> {
         loop {
-            let mut conn = self.lock().pop()?;
-            if now.saturating_duration_since(conn.idle_since) < IDLE_FOR && conn.still_open(now) {
+            let conn = self.lock().pop()?;
+            if now.saturating_duration_since(conn.idle_since) < IDLE_FOR && !conn.sender.is_closed()
+            {
                 return Some(conn);
             }
         }

@@ -1,37 +1,31 @@
-//! Connections to targets, driven inline: the request's own task writes
-//! the request and reads the response (and later, through
-//! [`TargetBody`](crate::body), the response body) on the target's socket.
-//! There is no connection task and no channel between the client side and
-//! the target side, so a proxied request costs no task switches beyond
-//! the client connection's own.
+//! Connections to targets, over hyper's HTTP/1.1 client
+//! (`hyper::client::conn::http1`).
 //!
-//! HTTP/1.1 only; the head formats are in [`crate::wire`].
+//! A connection is a socket (plain or TLS, `TCP_NODELAY` set) handed to
+//! hyper's handshake: the [`Connection`](hyper::client::conn::http1::Connection)
+//! future runs as a task on the worker that opened it (upgrades enabled,
+//! for WebSocket), and the [`SendRequest`] half is what the request path
+//! and the keep-alive pool ([`crate::pool`]) hold. hyper parses the
+//! responses, frames the bodies both ways and notices a target closing an
+//! idle connection.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
-use http::Method;
-use http_body::Body;
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::chunked;
 use crate::tls;
-use crate::wire::{self, BodyFraming, HeadError, ResponseHead};
-
-/// Reads reserve at least this much room.
-const READ_CHUNK: usize = 8 * 1024;
-/// A pooled connection idle longer than this is probed with a system call
-/// before reuse.
-const PEEK_AFTER: Duration = Duration::from_secs(1);
 
 /// A socket to a target, plain or TLS.
 pub(crate) enum Stream {
@@ -64,6 +58,24 @@ impl AsyncWrite for Stream {
         }
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Plain(s) => s.is_write_vectored(),
+            Stream::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
@@ -79,11 +91,44 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// An HTTP/1.1 connection to a target.
+/// The body of a request to a target: the client's, or none.
+pub(crate) enum RequestBody {
+    Client(Incoming),
+    Empty,
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            RequestBody::Client(body) => Pin::new(body).poll_frame(cx),
+            RequestBody::Empty => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            RequestBody::Client(body) => body.is_end_stream(),
+            RequestBody::Empty => true,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            RequestBody::Client(body) => body.size_hint(),
+            RequestBody::Empty => SizeHint::with_exact(0),
+        }
+    }
+}
+
+/// The request half of an HTTP/1.1 connection to a target.
 pub(crate) struct Conn {
-    pub stream: Stream,
-    /// Bytes read and not yet consumed.
-    pub buf: BytesMut,
+    pub sender: SendRequest<RequestBody>,
     /// When it went back to the pool.
     pub idle_since: Instant,
 }
@@ -91,7 +136,7 @@ pub(crate) struct Conn {
 /// Why no connection could be opened.
 #[derive(Debug)]
 pub(crate) enum ConnectError {
-    /// Refused, unreachable, reset, or the TLS handshake failed.
+    /// Refused, unreachable, reset, or the TLS (or HTTP) handshake failed.
     Failed(io::Error),
     /// No connection within the connect timeout.
     Timeout,
@@ -99,7 +144,8 @@ pub(crate) enum ConnectError {
 
 impl Conn {
     /// Opens a connection to `addr`, over TLS when `tls` (the target's
-    /// certificate is not verified, as with ALB).
+    /// certificate is not verified, as with ALB), and starts its hyper
+    /// connection task on the current runtime (the worker's own).
     pub(crate) async fn open(
         addr: SocketAddr,
         tls: bool,
@@ -108,149 +154,34 @@ impl Conn {
         let open = async {
             let stream = TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
-            if !tls {
-                return Ok(Stream::Plain(stream));
-            }
-            let config = tls::client_config().map_err(io::Error::other)?;
-            let connector = tokio_rustls::TlsConnector::from(Arc::clone(config));
-            let tls = connector
-                .connect(ServerName::IpAddress(addr.ip().into()), stream)
-                .await?;
-            Ok(Stream::Tls(Box::new(tls)))
+            let stream = if tls {
+                let config = tls::client_config().map_err(io::Error::other)?;
+                let connector = tokio_rustls::TlsConnector::from(Arc::clone(config));
+                let tls = connector
+                    .connect(ServerName::IpAddress(addr.ip().into()), stream)
+                    .await?;
+                Stream::Tls(Box::new(tls))
+            } else {
+                Stream::Plain(stream)
+            };
+            let (sender, connection) = http1::Builder::new()
+                .handshake(TokioIo::new(stream))
+                .await
+                .map_err(io::Error::other)?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.with_upgrades().await {
+                    tracing::debug!("connection to {addr} ended: {e}");
+                }
+            });
+            Ok::<_, io::Error>(sender)
         };
         match tokio::time::timeout(timeout, open).await {
-            Ok(Ok(stream)) => Ok(Conn {
-                stream,
-                buf: BytesMut::new(),
+            Ok(Ok(sender)) => Ok(Conn {
+                sender,
                 idle_since: Instant::now(),
             }),
             Ok(Err(e)) => Err(ConnectError::Failed(e)),
             Err(_) => Err(ConnectError::Timeout),
         }
     }
-
-    /// Whether an idle connection is still usable: nothing unread, and the
-    /// target has not closed it. A connection reused at once costs no
-    /// system call unless its socket became readable (tokio tracks
-    /// readiness); one idle for a while is also asked directly, in case the
-    /// target's close is not through the event loop yet.
-    pub(crate) fn still_open(&mut self, now: Instant) -> bool {
-        if !self.buf.is_empty() {
-            return false;
-        }
-        if now.saturating_duration_since(self.idle_since) > PEEK_AFTER {
-            let tcp = match &self.stream {
-                Stream::Plain(tcp) => tcp,
-                Stream::Tls(tls) => tls.get_ref().0,
-            };
-            let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
-            match socket2::SockRef::from(tcp).peek(&mut probe) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                // Closed (0), reset, or bytes nobody asked for: on plain
-                // HTTP those end the connection; over TLS they may be a
-                // session ticket, which the read below takes in.
-                Ok(n) if n > 0 && matches!(self.stream, Stream::Tls(_)) => {}
-                _ => return false,
-            }
-        }
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut probe = [0u8; 1];
-        let mut probe = ReadBuf::new(&mut probe);
-        matches!(
-            Pin::new(&mut self.stream).poll_read(&mut cx, &mut probe),
-            Poll::Pending
-        )
-    }
-
-    /// Reads more into the buffer; `Ready(Ok(0))` at the end of the stream.
-    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-            self.buf.reserve(READ_CHUNK);
-        }
-        let read = std::pin::pin!(self.stream.read_buf(&mut self.buf));
-        read.poll(cx)
-    }
-
-    async fn fill(&mut self) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_fill(cx)).await
-    }
-}
-
-/// How an exchange failed.
-pub(crate) enum ExchangeError {
-    /// Not even the request head went out; the body is untouched.
-    NotSent(Option<Incoming>),
-    /// The request went out (its body consumed) and the connection broke
-    /// before any byte of a response.
-    Broken,
-    /// The answer is not HTTP, broke off inside its head, or the client's
-    /// body failed.
-    Fatal(String),
-}
-
-/// Sends a request (its serialized head and the client's body) and reads
-/// the response head.
-pub(crate) async fn exchange(
-    conn: &mut Conn,
-    head: &[u8],
-    body: Option<Incoming>,
-    framing: BodyFraming,
-    method: &Method,
-) -> Result<ResponseHead, ExchangeError> {
-    if conn.stream.write_all(head).await.is_err() {
-        return Err(ExchangeError::NotSent(body));
-    }
-    if let Some(body) = body {
-        send_body(&mut conn.stream, body, framing).await?;
-    }
-    if matches!(conn.stream, Stream::Tls(_)) && conn.stream.flush().await.is_err() {
-        return Err(ExchangeError::Broken);
-    }
-    let mut heard = false;
-    loop {
-        match wire::parse_response(&mut conn.buf, method) {
-            Ok(Some(head)) => return Ok(head),
-            Ok(None) => {}
-            Err(HeadError(why)) => return Err(ExchangeError::Fatal(why.to_owned())),
-        }
-        match conn.fill().await {
-            Ok(0) | Err(_) if !heard => return Err(ExchangeError::Broken),
-            Ok(0) => {
-                return Err(ExchangeError::Fatal(
-                    "closed inside the response head".to_owned(),
-                ))
-            }
-            Err(e) => return Err(ExchangeError::Fatal(e.to_string())),
-            Ok(_) => heard = true,
-        }
-    }
-}
-
-async fn send_body(
-    stream: &mut Stream,
-    mut body: Incoming,
-    framing: BodyFraming,
-) -> Result<(), ExchangeError> {
-    let broken = |_| ExchangeError::Broken;
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| ExchangeError::Fatal(format!("client body: {e}")))?;
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers are not forwarded
-        };
-        if data.is_empty() {
-            continue;
-        }
-        if framing == BodyFraming::Chunked {
-            let mut piece = chunked::chunk_header(data.len());
-            piece.extend_from_slice(&data);
-            piece.extend_from_slice(b"\r\n");
-            stream.write_all(&piece).await.map_err(broken)?;
-        } else {
-            stream.write_all(&data).await.map_err(broken)?;
-        }
-    }
-    if framing == BodyFraming::Chunked {
-        stream.write_all(b"0\r\n\r\n").await.map_err(broken)?;
-    }
-    Ok(())
 }
