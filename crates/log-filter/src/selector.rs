@@ -36,7 +36,8 @@ impl Selector {
         }
         let mut steps = Vec::new();
         while let Some(c) = rest.chars().next() {
-            let after = &rest[1..];
+            // The first character's own length: a step may begin with any character.
+            let after = &rest[c.len_utf8()..];
             let (step, len) = match c {
                 '.' => {
                     let len = after.find(['.', '[']).unwrap_or(after.len());
@@ -173,6 +174,9 @@ mod tests {
             ("$.a[0", "never closed"),
             ("$.*", "'*'"),
             ("$.a*", "'*'"),
+            // A step that begins with a character of several bytes.
+            ("$𝒟.a", "each step"),
+            ("$.a𝒟[0]x", "each step"),
         ] {
             match Selector::parse(text, 1) {
                 Err(PatternError::InvalidSelector { reason: r, .. }) => {
