@@ -101,6 +101,10 @@ struct Common {
         default_value = "/etc/hosts"
     )]
     elb_hosts_file: String,
+    /// The load balancers' worker threads (each an event loop its client connections stay
+    /// on); default: one per core.
+    #[arg(long = "elb-workers", env = "BERTH_ELB_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    elb_workers: Option<u16>,
 }
 
 #[derive(Args)]
@@ -145,7 +149,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 !args.no_agent,
             )?;
             let hosts = hosts_file(&args.common, &data_dir);
-            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone()).await;
+            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone(), args.common.elb_workers).await;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             let serving = tokio::spawn(server.run(shutdown_signal()));
@@ -212,7 +216,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 false,
             )?;
             let hosts = hosts_file(&args.common, &data_dir);
-            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone()).await;
+            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone(), args.common.elb_workers).await;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(

@@ -50,9 +50,13 @@ pub struct HostsFile {
     pub owner: String,
 }
 
-/// Starts the proxy and keeps it configured from `elb`.
-pub async fn start(elb: Arc<Elb>, hosts: Option<HostsFile>) -> Arc<Proxy> {
-    let (proxy, _) = Proxy::start(Config::default()).await;
+/// Starts the proxy (with `workers` worker threads; default: the proxy's) and keeps it
+/// configured from `elb`.
+pub async fn start(elb: Arc<Elb>, hosts: Option<HostsFile>, workers: Option<u16>) -> Arc<Proxy> {
+    let (proxy, _) = match workers {
+        Some(n) => Proxy::start_with_workers(Config::default(), usize::from(n)).await,
+        None => Proxy::start(Config::default()).await,
+    };
     let proxy = Arc::new(proxy);
     elb.set_health_view(Arc::new(ProxyHealth(proxy.clone())));
     let changed = Arc::new(tokio::sync::Notify::new());

@@ -23,7 +23,7 @@ fn main() {
         args.drain(at..at + 2);
     }
     // The host runtime's threads (Berth's own), and the proxy's workers
-    // (default: half the cores; 0 serves on the host runtime).
+    // (default: one per core; 0 serves on the host runtime).
     let env = |name: &str| {
         std::env::var(name)
             .ok()

@@ -2,11 +2,11 @@
 //! target's body as hyper's client connection reads it, or a small
 //! generated one.
 //!
-//! A target's body owns its connection's request half and the request's
-//! in-flight count. Read to its end, the connection goes back to the
-//! target's pool (when it may carry another request) and the request stops
-//! counting as outstanding; dropped early, the connection is closed (hyper
-//! closes a connection whose response is abandoned).
+//! A target's body owns its connection and the request's in-flight count,
+//! and drives the connection as it is read (see [`crate::upstream`]). Read
+//! to its end, the connection goes back to the target's pool (when it may
+//! carry another request) and the request stops counting as outstanding;
+//! dropped early, the connection is closed.
 
 use std::io;
 use std::pin::Pin;
@@ -38,7 +38,8 @@ impl ResponseBody {
     ) -> ResponseBody {
         let mut body = TargetBody {
             body,
-            conn: keep_alive.then_some(conn),
+            conn: Some(conn),
+            keep_alive,
             in_flight: Some(in_flight),
             done: false,
         };
@@ -60,8 +61,10 @@ impl ResponseBody {
 
 struct TargetBody {
     body: Incoming,
-    /// `None` once finished, broken, or not to be reused.
+    /// `None` once finished or broken.
     conn: Option<Conn>,
+    /// Whether the connection may carry another request after this one.
+    keep_alive: bool,
     in_flight: Option<InFlight>,
     done: bool,
 }
@@ -70,7 +73,7 @@ impl TargetBody {
     /// The body is complete: the connection may serve another request.
     fn finish(&mut self) {
         self.done = true;
-        let conn = self.conn.take();
+        let conn = self.conn.take().filter(|_| self.keep_alive);
         if let Some(in_flight) = self.in_flight.take() {
             if let Some(conn) = conn {
                 in_flight.target().pool.put(conn);
@@ -81,6 +84,9 @@ impl TargetBody {
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         if self.done {
             return Poll::Ready(None);
+        }
+        if let Some(conn) = &mut self.conn {
+            conn.poll_drive(cx);
         }
         match Pin::new(&mut self.body).poll_frame(cx) {
             Poll::Pending => Poll::Pending,

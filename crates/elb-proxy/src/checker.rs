@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::config::{HealthCheckConfig, TargetProtocol};
 use crate::health::{status_matches, CheckOutcome};
 use crate::target::{GroupShared, Target};
-use crate::upstream::{Conn, ConnectError, RequestBody};
+use crate::upstream::{Conn, ConnectError, Driven, RequestBody};
 
 const USER_AGENT: &str = "ELB-HealthChecker/2.0";
 
@@ -44,12 +44,12 @@ pub(crate) async fn check(addr: SocketAddr, config: &HealthCheckConfig) -> Check
     let timeout = config.timeout.max(Duration::from_millis(1));
     let work = async {
         let tls = config.protocol == TargetProtocol::Https;
-        let mut conn = match Conn::open(addr, tls, timeout).await {
+        let mut conn = match Conn::open(addr, tls, timeout, Driven::ByUser).await {
             Ok(conn) => conn,
             Err(ConnectError::Timeout) => return CheckOutcome::Timeout,
             Err(ConnectError::Failed(_)) => return CheckOutcome::Failed,
         };
-        match conn.sender.send_request(request(addr, &config.path)).await {
+        match conn.exchange(request(addr, &config.path)).await {
             Ok(response) if status_matches(&config.matcher, response.status().as_u16()) => {
                 CheckOutcome::Success
             }

@@ -37,7 +37,7 @@ use crate::service::ConnCtx;
 use crate::sticky;
 use crate::target::{GroupView, InFlight, Target};
 use crate::upgrade;
-use crate::upstream::{Conn, ConnectError, RequestBody};
+use crate::upstream::{Conn, ConnectError, Driven, RequestBody};
 use crate::wire::{self, Forwarded};
 
 /// ALB's limit for connecting to a target (within the idle timeout).
@@ -236,7 +236,12 @@ async fn attempt(
                 Some(conn) => conn,
                 None => {
                     let timeout = CONNECT_TIMEOUT.min(tried.idle_timeout);
-                    match Conn::open(target.addr, tried.tls, timeout).await {
+                    let driven = if tried.upgrade {
+                        Driven::OwnTask
+                    } else {
+                        Driven::ByUser
+                    };
+                    match Conn::open(target.addr, tried.tls, timeout, driven).await {
                         Ok(conn) => conn,
                         Err(ConnectError::Timeout) => return Err(Failure::Timeout),
                         Err(ConnectError::Failed(e)) => {
@@ -252,7 +257,7 @@ async fn attempt(
             let stale =
                 !reused || tried.now.saturating_duration_since(conn.idle_since) > REPLAY_AFTER;
             let copy = (tried.replayable && stale).then(|| copy_of(&request));
-            match conn.sender.try_send_request(request).await {
+            match conn.exchange(request).await {
                 Ok(response) => return Ok((response, conn)),
                 Err(mut failed) => {
                     if let Some(back) = failed.take_message() {

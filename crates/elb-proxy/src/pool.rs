@@ -7,8 +7,8 @@
 //! The pool is a short per-target mutex around a stack — the most recently
 //! used connection first, so the idle ones age out at the bottom — never a
 //! lock shared between targets, and each worker has its own slot.
-//! Taking a connection skips the ones hyper's connection task saw the
-//! target close meanwhile (no system call: a flag).
+//! Taking a connection skips the ones the target closed meanwhile (the
+//! connection is polled once as it is taken: see [`Conn::usable`]).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -45,9 +45,8 @@ impl Pool {
     /// A pooled connection that is still open, if any.
     pub(crate) fn take(&self, now: Instant) -> Option<Conn> {
         loop {
-            let conn = self.lock().pop()?;
-            if now.saturating_duration_since(conn.idle_since) < IDLE_FOR && !conn.sender.is_closed()
-            {
+            let mut conn = self.lock().pop()?;
+            if now.saturating_duration_since(conn.idle_since) < IDLE_FOR && conn.usable() {
                 return Some(conn);
             }
         }

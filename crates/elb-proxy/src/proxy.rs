@@ -66,12 +66,12 @@ impl Inner {
 }
 
 impl Proxy {
-    /// Starts serving `config` with one worker thread per two cores (at
-    /// least one): the proxy shares its machine with the targets (Berth
-    /// runs the tasks too), and on a small machine one event loop batching
-    /// its work beats two competing with everything else. Must be called
-    /// within a tokio runtime (which keeps the control plane: accepting,
-    /// applies, health checks).
+    /// Starts serving `config` with one worker thread per core, as nginx's
+    /// `worker_processes auto`: even on a small machine shared with the
+    /// targets, the load balancer's share of the cores is what bounds its
+    /// throughput (docs/BENCHMARKS.md measured 0.68x nginx with one worker
+    /// on two cores, 0.97x with two). Must be called within a tokio runtime
+    /// (which keeps the control plane: accepting, applies, health checks).
     pub async fn start(config: Config) -> (Proxy, ApplyReport) {
         Self::start_with_workers(config, default_workers()).await
     }
@@ -210,10 +210,9 @@ impl Proxy {
     }
 }
 
-/// Half the cores, at least one.
+/// One per core.
 pub(crate) fn default_workers() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores / 2).max(1)
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 async fn reap(inner: Weak<Inner>) {

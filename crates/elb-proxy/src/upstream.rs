@@ -2,24 +2,33 @@
 //! (`hyper::client::conn::http1`).
 //!
 //! A connection is a socket (plain or TLS, `TCP_NODELAY` set) handed to
-//! hyper's handshake: the [`Connection`](hyper::client::conn::http1::Connection)
-//! future runs as a task on the worker that opened it (upgrades enabled,
-//! for WebSocket), and the [`SendRequest`] half is what the request path
-//! and the keep-alive pool ([`crate::pool`]) hold. hyper parses the
-//! responses, frames the bodies both ways and notices a target closing an
-//! idle connection.
+//! hyper's handshake. Its [`SendRequest`] half is what the request path and
+//! the keep-alive pool ([`crate::pool`]) hold; its
+//! [`Connection`](hyper::client::conn::http1::Connection) half, which does
+//! the reading and writing, is driven by whoever uses the connection: the
+//! request's own task polls it while waiting for the response head, and
+//! the client connection's task while streaming the response body
+//! ([`crate::body`]). So a proxied request runs in one task, with no
+//! wake-up of another task at each step (hyper's channels between the
+//! halves stay within the task). An idle pooled connection is polled when
+//! taken, which is when a target's close is noticed. Connections that
+//! may be upgraded (WebSocket) run their IO half as a task of their own
+//! instead, since the tunnel outlives the request.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::TrySendError;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -126,9 +135,15 @@ impl Body for RequestBody {
     }
 }
 
-/// The request half of an HTTP/1.1 connection to a target.
+/// The IO half of a connection, driven by its user.
+type Driver = Pin<Box<http1::Connection<TokioIo<Stream>, RequestBody>>>;
+
+/// An HTTP/1.1 connection to a target.
 pub(crate) struct Conn {
-    pub sender: SendRequest<RequestBody>,
+    sender: SendRequest<RequestBody>,
+    /// The IO half, when the user drives it (`None`: it runs as its own
+    /// task, or it has ended).
+    driver: Option<Driver>,
     /// When it went back to the pool.
     pub idle_since: Instant,
 }
@@ -142,14 +157,24 @@ pub(crate) enum ConnectError {
     Timeout,
 }
 
+/// Who drives a new connection's IO half.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Driven {
+    /// Its user, by polling it ([`Conn::exchange`], [`Conn::poll_drive`]).
+    ByUser,
+    /// A task of its own on the current runtime, with upgrades enabled.
+    OwnTask,
+}
+
 impl Conn {
     /// Opens a connection to `addr`, over TLS when `tls` (the target's
-    /// certificate is not verified, as with ALB), and starts its hyper
-    /// connection task on the current runtime (the worker's own).
+    /// certificate is not verified, as with ALB). With [`Driven::OwnTask`]
+    /// its IO half runs as a task on the current runtime (the worker's own).
     pub(crate) async fn open(
         addr: SocketAddr,
         tls: bool,
         timeout: Duration,
+        driven: Driven,
     ) -> Result<Conn, ConnectError> {
         let open = async {
             let stream = TcpStream::connect(addr).await?;
@@ -168,20 +193,72 @@ impl Conn {
                 .handshake(TokioIo::new(stream))
                 .await
                 .map_err(io::Error::other)?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.with_upgrades().await {
-                    tracing::debug!("connection to {addr} ended: {e}");
+            let driver = match driven {
+                Driven::ByUser => Some(Box::pin(connection)),
+                Driven::OwnTask => {
+                    tokio::spawn(async move {
+                        if let Err(e) = connection.with_upgrades().await {
+                            tracing::debug!("connection to {addr} ended: {e}");
+                        }
+                    });
+                    None
                 }
-            });
-            Ok::<_, io::Error>(sender)
+            };
+            Ok::<_, io::Error>((sender, driver))
         };
         match tokio::time::timeout(timeout, open).await {
-            Ok(Ok(sender)) => Ok(Conn {
+            Ok(Ok((sender, driver))) => Ok(Conn {
                 sender,
+                driver,
                 idle_since: Instant::now(),
             }),
             Ok(Err(e)) => Err(ConnectError::Failed(e)),
             Err(_) => Err(ConnectError::Timeout),
         }
+    }
+}
+
+impl Conn {
+    /// Sends `request` and waits for the response head, driving the
+    /// connection meanwhile. The error hands back a request none of which
+    /// went out, as [`SendRequest::try_send_request`] does.
+    pub(crate) async fn exchange(
+        &mut self,
+        request: Request<RequestBody>,
+    ) -> Result<Response<Incoming>, TrySendError<Request<RequestBody>>> {
+        let mut sending = std::pin::pin!(self.sender.try_send_request(request));
+        std::future::poll_fn(|cx| {
+            // IO first: it may complete the exchange in this same poll.
+            self.poll_drive(cx);
+            sending.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// Lets the IO half make progress (read the target's bytes into the
+    /// response body, write the request's). Once it has ended, it is
+    /// dropped: whatever still waits on it (a response, a body) then ends
+    /// with an error rather than waiting forever.
+    pub(crate) fn poll_drive(&mut self, cx: &mut Context<'_>) {
+        if let Some(driver) = &mut self.driver {
+            if let Poll::Ready(result) = driver.as_mut().poll(cx) {
+                if let Err(e) = result {
+                    tracing::debug!("connection to a target ended: {e}");
+                }
+                self.driver = None;
+            }
+        }
+    }
+
+    /// Whether the connection may carry another request: polled once (so a
+    /// close by the target since it went idle is noticed) and still open.
+    pub(crate) fn usable(&mut self) -> bool {
+        if self.driver.is_some() {
+            self.poll_drive(&mut Context::from_waker(Waker::noop()));
+            if self.driver.is_none() {
+                return false;
+            }
+        }
+        !self.sender.is_closed()
     }
 }

@@ -1,5 +1,5 @@
 //! The data plane's worker threads: single-threaded tokio runtimes, as
-//! nginx has worker processes (by default one per two cores: see
+//! nginx has worker processes (by default one per core: see
 //! [`Proxy::start`](crate::Proxy::start)).
 //!
 //! A client connection is accepted on the caller's runtime and handed, in

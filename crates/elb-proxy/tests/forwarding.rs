@@ -334,12 +334,7 @@ async fn weighted_forward_never_uses_weight_zero_and_splits_one_to_three() {
 async fn request_bodies_stream_to_the_target() {
     let a = TestTarget::start("a").await;
     let (proxy, addr) = start(simple_config(&[&a])).await;
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
+    let mut sender = http1_client(addr).await;
     let body = http_body_util::Full::new(bytes::Bytes::from(vec![7u8; 100_000]));
     let request = http::Request::post("/upload")
         .header("host", "x")
@@ -528,6 +523,48 @@ async fn chunked_answers_are_relayed_and_their_connection_reused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_answer_read_slowly_arrives_whole_and_its_connection_is_reused() {
+    // 4 MiB: far more than the sockets and hyper buffer, so the target's
+    // connection is driven again and again as the client makes room.
+    const LEN: usize = 4 << 20;
+    let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {LEN}\r\n\r\n").into_bytes();
+    answer.extend((0..LEN).map(|i| (i % 251) as u8));
+    let answer: &'static [u8] = Box::leak(answer.into_boxed_slice());
+    let (target, accepted) = raw_target(answer, None).await;
+    let (proxy, addr) = start(raw_config(target)).await;
+    let mut sender = http1_client(addr).await;
+    for _ in 0..2 {
+        let request = http::Request::get("/big")
+            .header("host", "x")
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let mut body = sender.send_request(request).await.unwrap().into_body();
+        let mut got = Vec::with_capacity(LEN);
+        let mut frames = 0u32;
+        while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                got.extend_from_slice(&data);
+            }
+            frames += 1;
+            if frames.is_multiple_of(16) {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        assert_eq!(got.len(), LEN);
+        assert!(
+            got.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8),
+            "the bytes arrive in order"
+        );
+    }
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one client connection, one worker: one target connection"
+    );
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_closing_idle_connections_costs_no_request() {
     let (target, accepted) = raw_target(
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
@@ -572,4 +609,20 @@ async fn answers_delimited_by_close_and_garbage() {
     let (proxy, addr) = start(raw_config(target)).await;
     assert_eq!(get(addr, "/").await.status, 502);
     proxy.shutdown().await;
+}
+
+/// An HTTP/1.1 client connection to `addr`.
+async fn http1_client<B>(addr: std::net::SocketAddr) -> hyper::client::conn::http1::SendRequest<B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    sender
 }
