@@ -149,7 +149,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 !args.no_agent,
             )?;
             let hosts = hosts_file(&args.common, &data_dir);
-            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone(), args.common.elb_workers).await;
+            let _proxy =
+                crate::elb_plane::start(region.elb.clone(), hosts.clone(), args.common.elb_workers)
+                    .await;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             let serving = tokio::spawn(server.run(shutdown_signal()));
@@ -216,7 +218,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 false,
             )?;
             let hosts = hosts_file(&args.common, &data_dir);
-            let _proxy = crate::elb_plane::start(region.elb.clone(), hosts.clone(), args.common.elb_workers).await;
+            let _proxy =
+                crate::elb_plane::start(region.elb.clone(), hosts.clone(), args.common.elb_workers)
+                    .await;
             let server = start(config.clone(), region).await?;
             let addr = server.local_addr().unwrap_or(config.listen);
             println!(
