@@ -3,6 +3,7 @@
 mod agent_cmd;
 mod agent_config;
 mod bench;
+mod certificates;
 mod cli;
 mod dns;
 mod elb;

@@ -166,6 +166,7 @@ pub fn open(c: &RegionConfig<'_>) -> Result<Region> {
     let ec2 = Arc::new(Ec2::open(store.clone(), c.region).context("loading the EC2 state")?);
     elb.set_network(Arc::new(crate::network::Ec2Network(ec2.clone())));
     elb.set_instances(Arc::new(crate::elb::EcsInstances(ecs_service.clone())));
+    elb.set_certificates(Arc::new(crate::certificates::IamCertificates(iam.clone())));
     ecs_service.set_load_balancers(Arc::new(crate::elb::ElbTargets {
         elb: elb.clone(),
         region: c.region.to_owned(),

@@ -89,6 +89,14 @@ impl Iam {
             O::DetachGroupPolicy => call(body, |r| self.detach_group_policy(c, r)),
             O::ListAttachedGroupPolicies => call(body, |r| self.list_attached_group_policies(c, r)),
             O::ListEntitiesForPolicy => call(body, |r| self.list_entities_for_policy(c, r)),
+            O::UploadServerCertificate => call(body, |r| self.upload_server_certificate(c, r)),
+            O::GetServerCertificate => call(body, |r| self.get_server_certificate(c, r)),
+            O::ListServerCertificates => call(body, |r| self.list_server_certificates(c, r)),
+            O::UpdateServerCertificate => call(body, |r| self.update_server_certificate(c, r)),
+            O::DeleteServerCertificate => call(body, |r| self.delete_server_certificate(c, r)),
+            O::TagServerCertificate => call(body, |r| self.tag_server_certificate(c, r)),
+            O::UntagServerCertificate => call(body, |r| self.untag_server_certificate(c, r)),
+            O::ListServerCertificateTags => call(body, |r| self.list_server_certificate_tags(c, r)),
             other => Err(IamError::NotYet(format!(
                 "The action {} is not supported by Berth yet.",
                 other.name()

@@ -17,6 +17,10 @@ pub enum IamError {
     InvalidInput(String),
     #[error("{0}")]
     MalformedPolicyDocument(String),
+    #[error("{0}")]
+    MalformedCertificate(String),
+    #[error("{0}")]
+    KeyPairMismatch(String),
     /// A model constraint the request breaks.
     #[error("{0}")]
     Validation(String),
@@ -43,6 +47,8 @@ impl IamError {
             IamError::LimitExceeded(_) => "LimitExceeded",
             IamError::InvalidInput(_) => "InvalidInput",
             IamError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            IamError::MalformedCertificate(_) => "MalformedCertificate",
+            IamError::KeyPairMismatch(_) => "KeyPairMismatch",
             IamError::Validation(_) => "ValidationError",
             IamError::Malformed(_) => "MalformedQueryString",
             IamError::NotYet(_) => "InvalidAction",
@@ -84,8 +90,8 @@ impl From<berth_commit::CommitError> for IamError {
 
 impl From<berth_sealing::SealError> for IamError {
     fn from(e: berth_sealing::SealError) -> Self {
-        tracing::error!(error = %e, "sealing an access key's secret failed");
-        IamError::ServiceFailure("An access key's secret could not be sealed or opened.".into())
+        tracing::error!(error = %e, "sealing an access key's secret or a private key failed");
+        IamError::ServiceFailure("A secret could not be sealed or opened.".into())
     }
 }
 

@@ -25,6 +25,7 @@
 //! assert_eq!(who.principal, "arn:aws:iam::123456789012:user/ci");
 //! ```
 
+mod certificates;
 mod dispatch;
 pub mod error;
 mod identities;
@@ -42,6 +43,7 @@ use berth_sealing::KeyRing;
 
 pub use error::{IamError, Result};
 pub use identities::IamIdentities;
+pub use ops::server_certificates::ServerCertificatePem;
 pub use service::IamService;
 
 /// IAM for every account on this endpoint.

@@ -1,6 +1,7 @@
-//! What IAM keeps: users, groups, roles and customer managed policies keyed `<account>/<name>`,
-//! access keys keyed by their id (global: the server finds a key by its id alone). A key's
-//! secret is only ever stored sealed. AWS managed policies are not records: they are the
+//! What IAM keeps: users, groups, roles, customer managed policies and server certificates
+//! keyed `<account>/<name>`, access keys keyed by their id (global: the server finds a key by
+//! its id alone). A key's secret and a server certificate's private key are only ever stored
+//! sealed. AWS managed policies are not records: they are the
 //! table in `aws_policies.rs`.
 
 use std::collections::BTreeMap;
@@ -152,3 +153,31 @@ pub struct GroupRec {
     pub tag_order: Vec<String>,
 }
 berth_commit::record!(State: GroupRec, "iam/group", groups, |r| user_key(&r.account, &r.name));
+
+/// A server certificate (for HTTPS listeners): the certificate and chain as uploaded, the
+/// private key sealed bound to the certificate's id.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerCertRec {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    /// `ASCA…`, never reused.
+    pub id: String,
+    pub arn: String,
+    pub uploaded: f64,
+    /// The certificate's notAfter, in epoch seconds.
+    pub expiration: f64,
+    /// PEM, as uploaded.
+    pub body: String,
+    /// PEM, as uploaded.
+    #[serde(default)]
+    pub chain: Option<String>,
+    pub sealed_key: String,
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tag_order: Vec<String>,
+}
+berth_commit::record!(State: ServerCertRec, "iam/server-certificate", server_certs, |r| {
+    user_key(&r.account, &r.name)
+});

@@ -1,15 +1,59 @@
-//! After `berth sealing-key rotate`: access keys' secrets sealed by an older key are sealed
-//! again under the current one, a batch at a time.
+//! After `berth sealing-key rotate`: access keys' secrets and server certificates' private
+//! keys sealed by an older key are sealed again under the current one, a batch at a time.
 
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::records::KeyRec;
+use crate::records::{KeyRec, ServerCertRec};
 use crate::Iam;
 
 impl Iam {
-    /// Seals again up to `max` key secrets an older key sealed; answers how many.
+    /// Seals again up to `max` key secrets and private keys an older key sealed; answers how
+    /// many.
     pub fn reseal(&self, max: usize) -> Result<usize> {
+        let keys = self.reseal_access_keys(max)?;
+        Ok(keys + self.reseal_server_certs(max.saturating_sub(keys))?)
+    }
+
+    fn reseal_server_certs(&self, max: usize) -> Result<usize> {
+        let state = self.db.snapshot();
+        let stale: Vec<Arc<ServerCertRec>> = state
+            .server_certs
+            .values()
+            .filter(|c| !self.ring.is_current(&c.sealed_key))
+            .take(max)
+            .cloned()
+            .collect();
+        let mut fresh = Vec::with_capacity(stale.len());
+        for c in &stale {
+            if let Some(sealed) = self.ring.reseal(&c.sealed_key, &c.id)? {
+                fresh.push((c.clone(), sealed));
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        self.db.write(|tx| {
+            for (c, sealed) in &fresh {
+                let key = crate::records::user_key(&c.account, &c.name);
+                // Unless it changed in between (then the next round sees it again).
+                if tx
+                    .state
+                    .server_certs
+                    .get(&key)
+                    .is_some_and(|now| now.sealed_key == c.sealed_key)
+                {
+                    let mut n = (**c).clone();
+                    n.sealed_key = sealed.clone();
+                    tx.put(n)?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(fresh.len())
+    }
+
+    fn reseal_access_keys(&self, max: usize) -> Result<usize> {
         let state = self.db.snapshot();
         let stale: Vec<Arc<KeyRec>> = state
             .keys

@@ -1,4 +1,4 @@
-//! The users, roles and policies a call names, as IAM policies see them: their ARNs (with
+//! The users, roles, policies and server certificates a call names, as IAM policies see them: their ARNs (with
 //! their paths, for those that exist); a call about the caller's own user without a name
 //! names the caller.
 
@@ -32,6 +32,16 @@ impl Iam {
                 .get(&user_key(account, name))
                 .map(|g| g.arn.clone())
                 .unwrap_or_else(|| format!("arn:aws:iam::{account}:group{path}{name}"));
+            return vec![arn];
+        }
+        if let Some(name) = text(&doc, "ServerCertificateName") {
+            let arn = state
+                .server_certs
+                .get(&user_key(account, name))
+                .map(|c| c.arn.clone())
+                .unwrap_or_else(|| {
+                    format!("arn:aws:iam::{account}:server-certificate{path}{name}")
+                });
             return vec![arn];
         }
         if let Some(name) = text(&doc, "UserName") {

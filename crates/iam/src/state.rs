@@ -14,6 +14,7 @@ pub struct State {
     pub roles: Table<RoleRec>,
     pub policies: Table<PolicyRec>,
     pub groups: Table<GroupRec>,
+    pub server_certs: Table<ServerCertRec>,
 }
 
 impl berth_commit::Tables for State {
@@ -29,7 +30,8 @@ pub fn open(store: Arc<dyn berth_store::Store>) -> Result<Db> {
         l.load::<KeyRec>()?;
         l.load::<RoleRec>()?;
         l.load::<PolicyRec>()?;
-        l.load::<GroupRec>()
+        l.load::<GroupRec>()?;
+        l.load::<ServerCertRec>()
     })?)
 }
 
@@ -41,6 +43,18 @@ impl State {
             .range(prefix.clone()..)
             .take_while(move |(k, _)| k.starts_with(&prefix))
             .map(|(_, u)| u)
+    }
+
+    /// An account's server certificates, in name order.
+    pub fn server_certs_of<'a>(
+        &'a self,
+        account: &str,
+    ) -> impl Iterator<Item = &'a Arc<ServerCertRec>> + 'a {
+        let prefix = format!("{account}/");
+        self.server_certs
+            .range(prefix.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .map(|(_, c)| c)
     }
 
     /// An account's roles, in name order.

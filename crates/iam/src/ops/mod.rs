@@ -8,6 +8,7 @@ mod groups;
 mod inline_policies;
 pub(crate) mod managed_policies;
 mod roles;
+pub(crate) mod server_certificates;
 mod tags;
 mod users;
 

@@ -9,6 +9,52 @@ use super::{checked_tags, page, tag_list, Empty};
 use crate::error::{IamError, Result};
 use crate::Iam;
 
+/// Merges `new` into stored tags (a key given again takes the new value, keeping its place).
+pub(crate) fn merge_into(
+    tags: &mut std::collections::BTreeMap<String, String>,
+    order: &mut Vec<String>,
+    new: &Ordered,
+) -> Result<()> {
+    let had = Ordered {
+        map: std::mem::take(tags),
+        order: std::mem::take(order),
+    };
+    let merged = had
+        .merged(new)
+        .map_err(|e| IamError::LimitExceeded(e.to_string()))?;
+    *tags = merged.map;
+    *order = merged.order;
+    Ok(())
+}
+
+/// Removes `keys` from stored tags.
+pub(crate) fn remove_from(
+    tags: &mut std::collections::BTreeMap<String, String>,
+    order: &mut Vec<String>,
+    keys: &[String],
+) {
+    let left = Ordered {
+        map: std::mem::take(tags),
+        order: std::mem::take(order),
+    }
+    .without(keys);
+    *tags = left.map;
+    *order = left.order;
+}
+
+/// A page of tags, numbered in order.
+pub(crate) fn tag_page(
+    list: Vec<Tag>,
+    marker: Option<&str>,
+    max_items: Option<i32>,
+) -> Result<(Vec<Tag>, Option<String>)> {
+    let items = list
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{i:05}"), t));
+    page(items, marker, max_items)
+}
+
 impl Iam {
     fn tag(
         &self,
@@ -19,16 +65,7 @@ impl Iam {
     ) -> Result<Empty> {
         let new = checked_tags(tags)?;
         self.change_holds(ctx, entity, name, |_, h| {
-            let had = Ordered {
-                map: std::mem::take(h.tags),
-                order: std::mem::take(h.tag_order),
-            };
-            let merged = had
-                .merged(&new)
-                .map_err(|e| IamError::LimitExceeded(e.to_string()))?;
-            *h.tags = merged.map;
-            *h.tag_order = merged.order;
-            Ok(())
+            merge_into(h.tags, h.tag_order, &new)
         })?;
         Ok(Empty::default())
     }
@@ -41,13 +78,7 @@ impl Iam {
         keys: &[String],
     ) -> Result<Empty> {
         self.change_holds(ctx, entity, name, |_, h| {
-            let left = Ordered {
-                map: std::mem::take(h.tags),
-                order: std::mem::take(h.tag_order),
-            }
-            .without(keys);
-            *h.tags = left.map;
-            *h.tag_order = left.order;
+            remove_from(h.tags, h.tag_order, keys);
             Ok(())
         })?;
         Ok(Empty::default())
@@ -70,11 +101,7 @@ impl Iam {
                 Entity::Group => s.groups.get(&key).map(|_| Vec::new()),
             })
             .ok_or_else(|| entity.missing(name))?;
-        let items = list
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| (format!("{i:05}"), t));
-        page(items, marker, max_items)
+        tag_page(list, marker, max_items)
     }
 
     pub(crate) fn tag_user(&self, ctx: &RequestContext, req: TagUserRequest) -> Result<Empty> {
