@@ -1,4 +1,5 @@
-//! A signed client for the AWS JSON protocol over one keep-alive HTTP/1.1 connection.
+//! A signed client for the AWS JSON and AWS Query protocols over one keep-alive HTTP/1.1
+//! connection.
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ pub const ECR_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
 /// The SigV4 signing name of the ECR API.
 pub const ECR_SERVICE: &str = "ecr";
 const JSON: &str = "application/x-amz-json-1.1";
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
 /// Where to connect and how to sign: the credentials and region. Which service a request is
 /// signed for is chosen per call ([`Client::call_service`]).
@@ -169,11 +171,63 @@ impl Client {
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, Error> {
         let body = serde_json::to_vec(body).map_err(transport)?;
-        let headers = [
-            ("content-type", JSON),
-            ("x-amz-target", target),
-            ("host", self.endpoint.host.as_str()),
-        ];
+        let (status, bytes) = self.send(signing_name, JSON, Some(target), body).await?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        if status >= 400 {
+            return Err(ApiError {
+                status,
+                code: value["__type"].as_str().unwrap_or("Unknown").to_owned(),
+                message: value["message"].as_str().unwrap_or_default().to_owned(),
+            }
+            .into());
+        }
+        Ok(value)
+    }
+
+    /// Calls `action` of an AWS Query service (ELB's `CreateLoadBalancer`, …) with `params`,
+    /// signed with the service's signing name; answers the XML document. A 4xx/5xx answer is
+    /// an [`ApiError`] with the error's `Code` and `Message`.
+    pub async fn query(
+        &mut self,
+        signing_name: &str,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<String, Error> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("Action", action)
+            .append_pair("Version", version)
+            .extend_pairs(params)
+            .finish()
+            .into_bytes();
+        let (status, bytes) = self.send(signing_name, FORM, None, body).await?;
+        let xml = String::from_utf8_lossy(&bytes).into_owned();
+        if status >= 400 {
+            return Err(ApiError {
+                status,
+                code: crate::xml::first(&xml, "Code").unwrap_or_else(|| "Unknown".into()),
+                message: crate::xml::first(&xml, "Message").unwrap_or_default(),
+            }
+            .into());
+        }
+        Ok(xml)
+    }
+
+    /// Sends one signed POST of `body` (with `X-Amz-Target` when given) on the kept-alive
+    /// connection; answers the status and the body.
+    async fn send(
+        &mut self,
+        signing_name: &str,
+        content_type: &'static str,
+        target: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<(u16, Bytes), Error> {
+        let mut headers = vec![("content-type", content_type)];
+        if let Some(target) = target {
+            headers.push(("x-amz-target", target));
+        }
+        headers.push(("host", self.endpoint.host.as_str()));
         let signed = self.endpoint.signer.sign_for(
             signing_name,
             &self.endpoint.host,
@@ -181,7 +235,9 @@ impl Client {
             &body,
             now_seconds(),
         )?;
-        let target_value = HeaderValue::from_str(target).map_err(|e| Error::Sign(e.to_string()))?;
+        let target_value = target
+            .map(|t| HeaderValue::from_str(t).map_err(|e| Error::Sign(e.to_string())))
+            .transpose()?;
         let body = Bytes::from(body);
         let host = self.endpoint.host.clone();
         let build = || {
@@ -189,8 +245,10 @@ impl Client {
                 .method(Method::POST)
                 .uri("/")
                 .header(HOST, host.as_str())
-                .header(CONTENT_TYPE, JSON)
-                .header("x-amz-target", target_value.clone());
+                .header(CONTENT_TYPE, content_type);
+            if let Some(target) = &target_value {
+                req = req.header("x-amz-target", target.clone());
+            }
             for (name, value) in &signed {
                 req = req.header(name, value);
             }
@@ -223,17 +281,7 @@ impl Client {
             .map_err(transport)?
             .to_bytes();
         self.sender = Some(sender);
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        if status >= 400 {
-            return Err(ApiError {
-                status,
-                code: value["__type"].as_str().unwrap_or("Unknown").to_owned(),
-                message: value["message"].as_str().unwrap_or_default().to_owned(),
-            }
-            .into());
-        }
-        Ok(value)
+        Ok((status, bytes))
     }
 
     /// [`Client::call`] with a deadline; on timeout the connection is dropped.
@@ -381,5 +429,59 @@ mod tests {
         assert!(logs.contains("/us-east-1/logs/aws4_request"), "{logs}");
         assert!(logs.contains("x-amz-target: logs_20140328.createloggroup"));
         assert!(logs.ends_with(r#"{"loggroupname":"g"}"#), "{logs}");
+    }
+
+    #[tokio::test]
+    async fn a_query_call_sends_a_signed_form_and_reads_xml_errors() {
+        let answer = |status: &str, body: &str| {
+            format!(
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let ok = answer(
+            "200 OK",
+            "<CreateLoadBalancerResponse><LoadBalancerArn>arn:a</LoadBalancerArn></CreateLoadBalancerResponse>",
+        );
+        let dup = answer(
+            "400 Bad Request",
+            "<ErrorResponse><Error><Code>DuplicateLoadBalancerName</Code><Message>taken</Message></Error></ErrorResponse>",
+        );
+        let (url, mut requests) = server(vec![ok, dup]).await;
+        let endpoint = Endpoint::new(&url, "AKID", "secret", "us-east-1").expect("endpoint");
+        let mut client = Client::new(endpoint);
+        let params = [("Name", "web"), ("Subnets.member.1", "subnet-1/a b")];
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            answers.push(
+                client
+                    .query(
+                        "elasticloadbalancing",
+                        "2015-12-01",
+                        "CreateLoadBalancer",
+                        &params,
+                    )
+                    .await,
+            );
+        }
+        let xml = answers[0].as_ref().expect("query call");
+        assert_eq!(
+            crate::xml::first(xml, "LoadBalancerArn").as_deref(),
+            Some("arn:a")
+        );
+        let err = answers[1].as_ref().expect_err("an error answer");
+        assert_eq!(err.code(), Some("DuplicateLoadBalancerName"));
+        assert!(err.to_string().contains("taken"), "{err}");
+        let sent = requests.recv().await.expect("first request").to_lowercase();
+        assert!(
+            sent.contains("/us-east-1/elasticloadbalancing/aws4_request"),
+            "{sent}"
+        );
+        assert!(sent.contains("content-type: application/x-www-form-urlencoded"));
+        assert!(!sent.contains("x-amz-target"), "{sent}");
+        assert!(
+            sent.ends_with("action=createloadbalancer&version=2015-12-01&name=web&subnets.member.1=subnet-1%2fa+b"),
+            "{sent}"
+        );
     }
 }

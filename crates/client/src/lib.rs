@@ -1,8 +1,9 @@
-//! A minimal signed client for the AWS JSON 1.1 protocol, used by `berth sim`, `berth bench`,
-//! `berth explain` and the container agent (`berth agent`).
+//! A minimal signed client for the AWS JSON 1.1 and AWS Query protocols, used by `berth sim`,
+//! `berth bench`, `berth explain` and the container agent (`berth agent`).
 
 mod client;
 mod sign;
+pub mod xml;
 
 pub use client::{
     ApiError, Client, Endpoint, Error, ECR_PREFIX, ECR_SERVICE, ECS_PREFIX, LOGS_PREFIX,

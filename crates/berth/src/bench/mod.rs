@@ -8,6 +8,7 @@ mod placement;
 mod registry;
 mod registry_client;
 mod services;
+mod services_lb;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};

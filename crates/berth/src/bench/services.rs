@@ -2,7 +2,9 @@
 //! - `--real`: `berth dev` with its local agent on this host's Docker Engine; a 10-task
 //!   service whose containers have a health check is rolled from revision 1 to 2; prints
 //!   the seconds from UpdateService to steady state (one COMPLETED deployment, all tasks
-//!   RUNNING and healthy).
+//!   RUNNING and healthy). With `--load-balancer` the tasks sit behind an Application Load
+//!   Balancer (ELB health checks, bridge networking with dynamic host ports), and a client
+//!   hammers the load balancer through the whole deployment, counting failed requests.
 //! - otherwise: `berth dev --no-agent` and a simulated fleet; `--services` services of
 //!   `--tasks` tasks each are created at once; prints the seconds until all are steady, the
 //!   server's RSS, then the seconds for a rolling update of `--update` of them.
@@ -15,6 +17,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::placement::{rss_mib, start_dev};
+use super::services_lb::{self, Hammer};
 use crate::sim::{self, SimArgs};
 
 #[derive(Args)]
@@ -22,6 +25,13 @@ pub struct ServicesBenchArgs {
     /// Real containers on this host's Docker Engine (a 10-task rolling deployment).
     #[arg(long)]
     real: bool,
+    /// With --real: the service behind an Application Load Balancer, hammered by a client
+    /// during the rolling deployment.
+    #[arg(long, requires = "real")]
+    load_balancer: bool,
+    /// With --load-balancer: the hammering client's keep-alive connections.
+    #[arg(long, default_value_t = 4)]
+    lb_connections: usize,
     /// A locally present image for --real (scripts/demo-image builds this one).
     #[arg(long, default_value = "berth-demo/web:latest")]
     image: String,
@@ -118,24 +128,42 @@ async fn real(args: &ServicesBenchArgs, url: &str) -> Result<Value> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let ports = if args.load_balancer {
+        json!([{"containerPort": 8080, "hostPort": 0}])
+    } else {
+        json!([])
+    };
     let td = |rev: &str| {
         json!({"family": "bench-roll", "containerDefinitions": [{
             "name": "web", "image": args.image, "memory": 16, "essential": true,
             "command": ["sh", "-c", format!("trap 'exit 0' TERM; echo {rev} > /tmp/rev; httpd -p 8080 -h /www; while true; do sleep 1; done")],
+            "portMappings": ports,
             "healthCheck": {"command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
                             "interval": 5, "timeout": 2, "retries": 2, "startPeriod": 0},
             "stopTimeout": 2}]})
     };
     client.ecs("RegisterTaskDefinition", &td("1")).await?;
     client.ecs("RegisterTaskDefinition", &td("2")).await?;
-    client
-        .ecs(
-            "CreateService",
-            &json!({"cluster": cluster, "serviceName": "roll", "taskDefinition": "bench-roll:1", "desiredCount": 10}),
-        )
-        .await?;
+    let lb = if args.load_balancer {
+        Some(services_lb::create(&mut client, 8080).await?)
+    } else {
+        None
+    };
+    let mut service = json!({"cluster": cluster, "serviceName": "roll", "taskDefinition": "bench-roll:1", "desiredCount": 10});
+    if let Some(lb) = &lb {
+        service["loadBalancers"] = json!([{"targetGroupArn": lb.target_group_arn,
+                                           "containerName": "web", "containerPort": 8080}]);
+    }
+    client.ecs("CreateService", &service).await?;
     let names = vec!["roll".to_owned()];
     let create_secs = wait_steady(&mut client, cluster, &names, Duration::from_secs(180)).await?;
+    let hammer = match &lb {
+        Some(lb) => {
+            services_lb::wait_serving(lb.address, Duration::from_secs(60)).await?;
+            Some(Hammer::start(lb.address, args.lb_connections))
+        }
+        None => None,
+    };
     let t0 = Instant::now();
     client
         .ecs(
@@ -143,23 +171,39 @@ async fn real(args: &ServicesBenchArgs, url: &str) -> Result<Value> {
             &json!({"cluster": cluster, "service": "roll", "taskDefinition": "bench-roll:2"}),
         )
         .await?;
-    wait_steady(&mut client, cluster, &names, Duration::from_secs(180)).await?;
+    wait_steady(&mut client, cluster, &names, Duration::from_secs(600)).await?;
     let deploy_secs = t0.elapsed().as_secs_f64();
+    let traffic = match hammer {
+        Some(h) => {
+            // A moment more: the last old targets' drains end after steady state.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Some(h.finish().await)
+        }
+        None => None,
+    };
     client
         .ecs(
             "DeleteService",
             &json!({"cluster": cluster, "service": "roll", "force": true}),
         )
         .await?;
+    if let Some(lb) = &lb {
+        services_lb::delete(&mut client, lb).await?;
+    }
     // Give the agent a moment to stop the containers before the server goes away.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    Ok(json!({
+    let mut out = json!({
         "bench": "services-real",
         "tasks": 10,
         "health_check_interval_secs": 5,
         "create_to_steady_secs": create_secs,
         "rolling_deployment_secs": deploy_secs,
-    }))
+    });
+    if let Some(traffic) = traffic {
+        out["load_balancer"] = json!(true);
+        out["traffic_during_deployment"] = traffic;
+    }
+    Ok(out)
 }
 
 async fn simulated(args: &ServicesBenchArgs, url: &str, pid: Option<u32>) -> Result<Value> {
