@@ -47,11 +47,29 @@ def make_capacity_provider(ecs):
     )["capacityProvider"]["capacityProviderArn"]
 
 
+def make_service(ecs):
+    cluster = unique()
+    ecs.create_cluster(clusterName=cluster)
+    td = make_task_definition(ecs)
+    return ecs.create_service(cluster=cluster, serviceName=unique("svc"), taskDefinition=td,
+                              desiredCount=0)["service"]["serviceArn"]
+
+
+def make_task(ecs):
+    cluster = unique()
+    ecs.create_cluster(clusterName=cluster)
+    register_instance(ecs, cluster)
+    td = make_task_definition(ecs)
+    return ecs.run_task(cluster=cluster, taskDefinition=td)["tasks"][0]["taskArn"]
+
+
 MAKERS = {
     "cluster": make_cluster,
     "task-definition": make_task_definition,
     "container-instance": make_container_instance,
     "capacity-provider": make_capacity_provider,
+    "service": make_service,
+    "task": make_task,
 }
 
 
@@ -113,8 +131,10 @@ def test_task_definition_tags_are_per_revision(ecs):
         task_definition_arn("ct-does-not-exist-4f1c", 1),
         "arn:aws:ecs:us-east-1:000000000000:container-instance/ct-does-not-exist-4f1c/" + "0" * 32,
         capacity_provider_arn("ct-does-not-exist-4f1c"),
+        "arn:aws:ecs:us-east-1:000000000000:service/ct-does-not-exist-4f1c/web",
+        "arn:aws:ecs:us-east-1:000000000000:task/ct-does-not-exist-4f1c/" + "0" * 32,
     ],
-    ids=["cluster", "task-definition", "container-instance", "capacity-provider"],
+    ids=["cluster", "task-definition", "container-instance", "capacity-provider", "service", "task"],
 )
 def test_unknown_resource(ecs, arn):
     with expect_error(*NOT_FOUND_CODES):
@@ -200,3 +220,16 @@ def test_tags_survive_only_with_their_resource(ecs):
     ecs.create_cluster(clusterName=name)
     described = ecs.describe_clusters(clusters=[arn], include=["TAGS"])["clusters"][0]
     assert tags_dict(described.get("tags")) == {}, "deleting a resource deletes its tags"
+
+
+def test_service_and_task_tags_show_in_their_descriptions(ecs):
+    arn = make_service(ecs)
+    cluster = arn.split("/")[1]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "web"}])
+    described = ecs.describe_services(cluster=cluster, services=[arn], include=["TAGS"])["services"][0]
+    assert tags_dict(described["tags"]) == {"team": "web"}
+    task = make_task(ecs)
+    cluster = task.split("/")[1]
+    ecs.tag_resource(resourceArn=task, tags=[{"key": "job", "value": "batch"}])
+    described = ecs.describe_tasks(cluster=cluster, tasks=[task], include=["TAGS"])["tasks"][0]
+    assert tags_dict(described["tags"]) == {"job": "batch"}

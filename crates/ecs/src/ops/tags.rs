@@ -28,6 +28,10 @@ enum Target {
     TaskDefinition(String),
     ContainerInstance(String),
     CapacityProvider(String),
+    /// Keyed `<cluster>/<name>`.
+    Service(String),
+    /// By id.
+    Task(String),
 }
 
 impl Ecs {
@@ -55,6 +59,9 @@ impl Ecs {
                 Target::ContainerInstance(rest.rsplit('/').next().unwrap_or_default().to_owned())
             }
             "capacity-provider" => Target::CapacityProvider(rest.to_owned()),
+            // `service/<cluster>/<name>` (the long ARN format ECS uses since 2021).
+            "service" if rest.contains('/') => Target::Service(rest.to_owned()),
+            "task" => Target::Task(rest.rsplit('/').next().unwrap_or_default().to_owned()),
             _ => {
                 return Err(EcsError::invalid(format!(
                     "Resources of type '{kind}' cannot be tagged in Berth yet."
@@ -108,6 +115,22 @@ impl Ecs {
                     .owned()
                     .ok_or_else(not_found)?;
                 f(rec.provider.tags.get_or_insert_with(Vec::new))?;
+                tx.put(rec)
+            }
+            Target::Service(key) => {
+                let mut rec = tx
+                    .state
+                    .services
+                    .get(&key)
+                    .filter(|s| s.status() != "INACTIVE")
+                    .owned()
+                    .ok_or_else(not_found)?;
+                f(rec.service.tags.get_or_insert_with(Vec::new))?;
+                tx.put(rec)
+            }
+            Target::Task(id) => {
+                let mut rec = tx.state.tasks.get(&id).owned().ok_or_else(not_found)?;
+                f(rec.task.tags.get_or_insert_with(Vec::new))?;
                 tx.put(rec)
             }
         })
@@ -176,6 +199,17 @@ impl Ecs {
                 .capacity_providers
                 .get(&name)
                 .map(|r| r.provider.tags.clone().unwrap_or_default())
+                .ok_or_else(not_found),
+            Target::Service(key) => state
+                .services
+                .get(&key)
+                .filter(|s| s.status() != "INACTIVE")
+                .map(|r| r.service.tags.clone().unwrap_or_default())
+                .ok_or_else(not_found),
+            Target::Task(id) => state
+                .tasks
+                .get(&id)
+                .map(|r| r.task.tags.clone().unwrap_or_default())
                 .ok_or_else(not_found),
         })?;
         Ok(ListTagsForResourceResponse { tags: Some(tags) })
