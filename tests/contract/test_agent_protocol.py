@@ -57,13 +57,17 @@ def test_poll_wakes_on_run_task_and_reports_drive_the_lifecycle(ecs, endpoint):
     assert task["lastStatus"] == "RUNNING"
     assert task["containers"][0]["runtimeId"] == "rt-1"
 
-    ecs.stop_task(cluster=cluster, task=task_arn, reason="done")
+    asked = ecs.stop_task(cluster=cluster, task=task_arn, reason="done")["task"]
+    # ECS's stoppingAt is when the stop was asked for; stoppedAt when the task ended.
+    assert asked["stoppingAt"] and "stoppedAt" not in asked
     stop = poll(endpoint, cluster, instance_arn, got["seq"], wait=5)
     assert [(t["taskArn"], t["desiredStatus"]) for t in stop["tasks"]] == [(task_arn, "STOPPED")]
+    time.sleep(0.05)
     ecs.submit_task_state_change(cluster=cluster, task=task_arn, status="STOPPED")
     task = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0]
     assert task["lastStatus"] == "STOPPED"
     assert task["stoppedReason"] == "done"
+    assert task["stoppingAt"] == asked["stoppingAt"] < task["stoppedAt"]
 
 
 def test_discover_poll_endpoint_names_this_server(ecs, endpoint):

@@ -337,3 +337,19 @@ def test_service_deployments_revisions_and_stopping_one(ecs):
     wait(settled, what="the rollback to finish")
     statuses = [d["status"] for d in ecs.list_service_deployments(cluster=cluster, service=name)["serviceDeployments"]]
     assert statuses == ["SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "SUCCESSFUL"], statuses
+
+
+def test_the_role_given_comes_back_as_an_arn(ecs):
+    cluster = unique()
+    ecs.create_cluster(clusterName=cluster)
+    td = register_td(ecs, unique("td"))["taskDefinitionArn"]
+    by_name = ecs.create_service(cluster=cluster, serviceName=unique("svc"), taskDefinition=td,
+                                 desiredCount=0, role="ecsServiceRole")["service"]
+    assert by_name["roleArn"] == "arn:aws:iam::000000000000:role/ecsServiceRole"
+    arn = "arn:aws:iam::000000000000:role/team/lb-role"
+    by_arn = ecs.create_service(cluster=cluster, serviceName=unique("svc"), taskDefinition=td,
+                                desiredCount=0, role=arn)["service"]
+    assert describe(ecs, cluster, by_arn["serviceName"])["roleArn"] == arn
+    plain = ecs.create_service(cluster=cluster, serviceName=unique("svc"), taskDefinition=td,
+                               desiredCount=0)["service"]
+    assert "roleArn" not in plain

@@ -932,3 +932,28 @@ def test_concurrent_registrations_get_distinct_revisions(server):
         assert env == [{"name": "WORKER", "value": str(worker_id)}], (
             "each revision must hold the body its own caller sent"
         )
+
+
+def test_ecs_wording_for_ports_out_of_range_and_unknown_volumes(ecs):
+    family = unique("td")
+    for port in (0, 70000, -1):
+        with expect_error("ClientException") as e:
+            ecs.register_task_definition(family=family, containerDefinitions=[
+                {"name": "web", "image": "nginx", "memory": 64, "portMappings": [{"containerPort": port}]}])
+        assert e.value.response["Error"]["Message"] == "Invalid 'containerPort' setting for container 'web'"
+    with expect_error("ClientException") as e:
+        ecs.register_task_definition(family=family, containerDefinitions=[
+            {"name": "web", "image": "nginx", "memory": 64,
+             "portMappings": [{"containerPort": 80, "hostPort": 70000}]}])
+    assert e.value.response["Error"]["Message"] == "Invalid 'hostPort' setting for container 'web'"
+    with expect_error("ClientException") as e:
+        ecs.register_task_definition(family=family, containerDefinitions=[
+            {"name": "web", "image": "nginx", "memory": 64,
+             "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}]}])
+    assert e.value.response["Error"]["Message"] == "Unknown volume 'data'."
+    with expect_error("ClientException"):
+        ecs.describe_task_definition(taskDefinition=family)
+    # The edges are fine: 1 and 65535, host port 0 (dynamic).
+    ecs.register_task_definition(family=family, containerDefinitions=[
+        {"name": "web", "image": "nginx", "memory": 64,
+         "portMappings": [{"containerPort": 1}, {"containerPort": 65535, "hostPort": 0}]}])

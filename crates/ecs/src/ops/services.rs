@@ -255,6 +255,13 @@ impl Ecs {
                 }),
                 tags: Some(req.tags.clone().unwrap_or_default()),
                 created_by: Some(format!("arn:aws:iam::{}:root", self.scope.account)),
+                role_arn: req.role.as_deref().filter(|r| !r.is_empty()).map(|r| {
+                    if r.starts_with("arn:") {
+                        r.to_owned()
+                    } else {
+                        format!("arn:aws:iam::{}:role/{r}", self.scope.account)
+                    }
+                }),
                 enable_ecs_managed_tags: req.enable_ecs_managed_tags,
                 propagate_tags: Some(req.propagate_tags.clone().unwrap_or(PropagateTags::None)),
                 enable_execute_command: req.enable_execute_command,

@@ -232,9 +232,7 @@ pub fn build(req: &RegisterTaskDefinitionRequest) -> Result<TaskDefinition> {
         for mp in c.mount_points.as_deref().unwrap_or_default() {
             let src = mp.source_volume.as_deref().unwrap_or_default();
             if !volume_names.contains(src) {
-                return Err(EcsError::client(format!(
-                    "Invalid 'sourceVolume' '{src}' in container '{name}': no volume of that name is declared."
-                )));
+                return Err(EcsError::client(format!("Unknown volume '{src}'.")));
             }
         }
         if mode == Some(NetworkMode::None)
@@ -354,6 +352,16 @@ fn check_ports(c: &ContainerDefinition, name: &str, mode: Option<&NetworkMode>) 
         if pm.container_port.is_none() && pm.container_port_range.is_none() {
             return Err(EcsError::client(format!(
                 "Container '{name}': a port mapping needs a containerPort or a containerPortRange."
+            )));
+        }
+        if pm.container_port.is_some_and(|p| !(1..=65535).contains(&p)) {
+            return Err(EcsError::client(format!(
+                "Invalid 'containerPort' setting for container '{name}'"
+            )));
+        }
+        if pm.host_port.is_some_and(|p| !(0..=65535).contains(&p)) {
+            return Err(EcsError::client(format!(
+                "Invalid 'hostPort' setting for container '{name}'"
             )));
         }
         if let (Some(cp), Some(hp)) = (pm.container_port, pm.host_port) {

@@ -462,6 +462,8 @@ impl Ecs {
         rec.task.desired_status = Some("STOPPED".into());
         rec.task.stopped_reason = Some(reason.to_owned());
         rec.task.stop_code = Some(code);
+        // When the stop was asked for (ECS's stoppingAt), not when it ended.
+        rec.task.stopping_at.get_or_insert(now);
         rec.task.version += 1;
         let instance_up = rec
             .instance
