@@ -47,5 +47,13 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(cli::run(cli))
+    let result = runtime.block_on(cli::run(cli));
+    // The command is done (for `dev` and `server`: requests answered, writes durable). What
+    // is left — the local agent's loops, long polls, blocking calls into Docker — is dropped
+    // rather than waited for; the containers keep running and are adopted at the next start.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    result
 }
+
+/// How long leftover work may take once a command has finished.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);

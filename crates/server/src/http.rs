@@ -110,12 +110,27 @@ impl Server {
         let app = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServerError::Serve)
+        let (fired, mut on_fire) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = fired.send(true);
+        };
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+        // Requests in flight get a moment to be answered; long polls (the agents' waits of up
+        // to 20 s) are not waited out.
+        let drained = async move {
+            let _ = on_fire.wait_for(|f| *f).await;
+            tokio::time::sleep(SHUTDOWN_DRAIN).await;
+        };
+        tokio::select! {
+            served = serve => served.map_err(ServerError::Serve),
+            () = drained => Ok(()),
+        }
     }
 }
+
+/// How long requests in flight have to finish once shutdown is asked for.
+const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Connections the kernel may queue before they are accepted: bursts of thousands of
 /// clients connecting at once are queued rather than reset.
