@@ -334,9 +334,7 @@ impl GroupEntry {
             targets: self.targets.iter().map(|r| Arc::clone(&r.target)).collect(),
             algorithm: self.config.algorithm,
             slow_start: self.config.slow_start,
-            stickiness: self.config.stickiness.map(|s| match s {
-                crate::config::Stickiness::LbCookie { duration } => duration,
-            }),
+            stickiness: self.config.stickiness.clone(),
             tls: self.config.protocol == crate::config::TargetProtocol::Https,
         }
     }

@@ -199,11 +199,18 @@ pub enum Algorithm {
 }
 
 /// Target-level stickiness of a target group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stickiness {
     /// ALB's `lb_cookie`: the `AWSALB` (and `AWSALBCORS`) cookie names the
     /// target for `duration`.
     LbCookie { duration: Duration },
+    /// ALB's `app_cookie`: when a target's response sets the application's
+    /// cookie `cookie_name`, the load balancer adds its own `AWSALBAPP-0`
+    /// naming the target for `duration`; requests carrying it go there.
+    AppCookie {
+        cookie_name: String,
+        duration: Duration,
+    },
 }
 
 /// One target group.

@@ -32,6 +32,7 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 
 use crate::body::ResponseBody;
+use crate::config::Stickiness;
 use crate::headers;
 use crate::service::ConnCtx;
 use crate::sticky;
@@ -78,12 +79,13 @@ pub(crate) async fn forward(
     let now = Instant::now();
     let sticky = group
         .stickiness
-        .and_then(|_| {
-            sticky::find_token(
-                request.headers(),
-                sticky::TARGET_COOKIE,
-                sticky::TARGET_COOKIE_CORS,
-            )
+        .as_ref()
+        .and_then(|s| {
+            let (name, cors) = match s {
+                Stickiness::LbCookie { .. } => (sticky::TARGET_COOKIE, sticky::TARGET_COOKIE_CORS),
+                Stickiness::AppCookie { .. } => (sticky::APP_COOKIE, sticky::APP_COOKIE),
+            };
+            sticky::find_token(request.headers(), name, cors)
         })
         .and_then(|token| group.sticky(token, now));
     let Some(mut at) = sticky.or_else(|| group.pick(now, None)) else {
@@ -313,22 +315,37 @@ fn respond(
     let (parts, body) = response.into_parts();
     let mut headers = parts.headers;
     let keep_alive = wire::rewrite_response(&mut headers, version, switching);
-    let cookies = [
-        group.stickiness.map(|d| {
-            (
-                sticky::TARGET_COOKIE,
-                sticky::TARGET_COOKIE_CORS,
-                target.token,
-                d,
-            )
-        }),
-        group_cookie.map(|(token, d)| (sticky::GROUP_COOKIE, sticky::GROUP_COOKIE_CORS, token, d)),
-    ];
-    for (name, cors, token, duration) in cookies.into_iter().flatten() {
-        for cookie in sticky::set_cookies(name, cors, token, duration, SystemTime::now()) {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                headers.append(header::SET_COOKIE, value);
-            }
+    let now = SystemTime::now();
+    let mut cookies: Vec<String> = Vec::new();
+    match &group.stickiness {
+        Some(Stickiness::LbCookie { duration }) => cookies.extend(sticky::set_cookies(
+            sticky::TARGET_COOKIE,
+            sticky::TARGET_COOKIE_CORS,
+            target.token,
+            *duration,
+            now,
+        )),
+        // Only when the application (re)issues its own cookie, as ALB.
+        Some(Stickiness::AppCookie {
+            cookie_name,
+            duration,
+        }) if sticky::sets_cookie(&headers, cookie_name) => {
+            cookies.push(sticky::set_app_cookie(target.token, *duration, now));
+        }
+        _ => {}
+    }
+    if let Some((token, duration)) = group_cookie {
+        cookies.extend(sticky::set_cookies(
+            sticky::GROUP_COOKIE,
+            sticky::GROUP_COOKIE_CORS,
+            token,
+            duration,
+            now,
+        ));
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.append(header::SET_COOKIE, value);
         }
     }
     let body = match (target_upgrade, client_upgrade) {

@@ -29,7 +29,7 @@
 //!    at once. A forward picks a target group by weight (or by its
 //!    `AWSALBTG` cookie), then a target (`balance`): round robin or least
 //!    outstanding requests over the healthy targets, slow start, the
-//!    `AWSALB` stickiness cookie (`sticky`) — and when no target is
+//!    `AWSALB` or `AWSALBAPP-0` stickiness cookie (`sticky`) — and when no target is
 //!    healthy, over all of them (ALB fails open).
 //! 4. `forward` rewrites the request head the target gets, in place
 //!    (`wire`: hop-by-hop headers out, `X-Forwarded-For/Proto/Port` and

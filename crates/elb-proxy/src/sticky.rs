@@ -18,6 +18,9 @@ pub(crate) const TARGET_COOKIE: &str = "AWSALB";
 pub(crate) const TARGET_COOKIE_CORS: &str = "AWSALBCORS";
 pub(crate) const GROUP_COOKIE: &str = "AWSALBTG";
 pub(crate) const GROUP_COOKIE_CORS: &str = "AWSALBTGCORS";
+/// The cookie `app_cookie` stickiness adds (ALB numbers its parts; one
+/// part always suffices for Berth's 16 hex digits).
+pub(crate) const APP_COOKIE: &str = "AWSALBAPP-0";
 
 /// The cookie value naming a target.
 pub(crate) fn target_token(id: &str, port: u16) -> u64 {
@@ -76,6 +79,20 @@ pub(crate) fn set_cookies(
         format!("{name}={token:016X}; Expires={expires}; Path=/"),
         format!("{cors_name}={token:016X}; Expires={expires}; Path=/; SameSite=None; Secure"),
     ]
+}
+
+/// The `Set-Cookie` value of the `app_cookie` stickiness cookie.
+pub(crate) fn set_app_cookie(token: u64, duration: Duration, now: SystemTime) -> String {
+    let expires = http_date(now + duration);
+    format!("{APP_COOKIE}={token:016X}; Expires={expires}; Path=/")
+}
+
+/// Whether a response sets the cookie `name`.
+pub(crate) fn sets_cookie(headers: &HeaderMap, name: &str) -> bool {
+    headers.get_all(http::header::SET_COOKIE).iter().any(|v| {
+        let v = v.as_bytes();
+        v.len() > name.len() && v.starts_with(name.as_bytes()) && v[name.len()] == b'='
+    })
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).

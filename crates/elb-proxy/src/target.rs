@@ -204,8 +204,8 @@ pub(crate) struct GroupView {
     pub targets: Box<[Arc<Target>]>,
     pub algorithm: Algorithm,
     pub slow_start: Duration,
-    /// `lb_cookie` stickiness duration.
-    pub stickiness: Option<Duration>,
+    /// Target-level stickiness.
+    pub stickiness: Option<crate::config::Stickiness>,
     /// HTTPS to the targets.
     pub tls: bool,
 }

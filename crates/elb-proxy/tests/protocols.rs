@@ -301,6 +301,48 @@ async fn lb_cookie_stickiness_pins_a_client_to_its_target() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_cookie_stickiness_follows_the_applications_cookie() {
+    let a = TestTarget::start("a").await;
+    let b = TestTarget::start("b").await;
+    let mut config = simple_config(&[&a, &b]);
+    config.target_groups[0].stickiness = Some(Stickiness::AppCookie {
+        cookie_name: "SESSION".into(),
+        duration: Duration::from_secs(600),
+    });
+    let (proxy, addr) = start(config).await;
+    all_healthy(&proxy, TG, &[&a, &b]).await;
+
+    // No application cookie in the answer: no stickiness cookie either.
+    let plain = get(addr, "/").await;
+    assert!(cookie_pair(&plain, "AWSALBAPP-0").is_none());
+    assert!(cookie_pair(&plain, "AWSALB").is_none());
+    // The application sets its cookie: the load balancer adds its own,
+    // and passes the application's through.
+    let login = get(addr, "/login").await;
+    assert_eq!(cookie_pair(&login, "SESSION"), Some("SESSION=s1"));
+    let pin = cookie_pair(&login, "AWSALBAPP-0").unwrap().to_owned();
+    for _ in 0..8 {
+        let answer = request(
+            addr,
+            "GET",
+            "/",
+            &[("cookie", &format!("SESSION=s1; {pin}"))],
+        )
+        .await;
+        assert_eq!(answer.body, login.body, "sticky");
+    }
+    let names: std::collections::HashSet<String> = {
+        let mut names = std::collections::HashSet::new();
+        for _ in 0..4 {
+            names.insert(get(addr, "/").await.body);
+        }
+        names
+    };
+    assert_eq!(names.len(), 2, "without the cookie, round robin");
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn target_group_stickiness_pins_a_client_to_its_group() {
     let a = TestTarget::start("a").await;
     let b = TestTarget::start("b").await;

@@ -205,8 +205,25 @@ fn target_group(
         Some("least_outstanding_requests") => proxy::Algorithm::LeastOutstandingRequests,
         _ => proxy::Algorithm::RoundRobin,
     };
-    let sticky = tg_attribute(tg, "stickiness.enabled") == Some("true")
-        && tg_attribute(tg, "stickiness.type") == Some("lb_cookie");
+    let sticky = tg_attribute(tg, "stickiness.enabled") == Some("true");
+    let stickiness = match tg_attribute(tg, "stickiness.type") {
+        _ if !sticky => None,
+        Some("app_cookie") => Some(proxy::Stickiness::AppCookie {
+            cookie_name: tg_attribute(tg, "stickiness.app_cookie.cookie_name")
+                .unwrap_or_default()
+                .to_owned(),
+            duration: secs(
+                tg_attribute(tg, "stickiness.app_cookie.duration_seconds"),
+                86400,
+            ),
+        }),
+        _ => Some(proxy::Stickiness::LbCookie {
+            duration: secs(
+                tg_attribute(tg, "stickiness.lb_cookie.duration_seconds"),
+                86400,
+            ),
+        }),
+    };
     Some(proxy::TargetGroupConfig {
         id: tg.arn.clone(),
         protocol: target_protocol(protocol),
@@ -218,12 +235,7 @@ fn target_group(
             300,
         ),
         slow_start: secs(tg_attribute(tg, "slow_start.duration_seconds"), 0),
-        stickiness: sticky.then(|| proxy::Stickiness::LbCookie {
-            duration: secs(
-                tg_attribute(tg, "stickiness.lb_cookie.duration_seconds"),
-                86400,
-            ),
-        }),
+        stickiness,
     })
 }
 

@@ -149,3 +149,58 @@ fn instance_targets_are_reached_at_their_instances_address() {
     assert_eq!(g.targets[0].id, "i-0123456789abcdef0");
     assert_eq!(g.health_check.port, Some(8081));
 }
+
+#[test]
+fn app_cookie_stickiness_reaches_the_proxy_and_its_cookie_name_is_checked() {
+    let elb = elb();
+    let tg = target_group(&elb, "sticky");
+    let attrs = |pairs: &[(&str, &str)]| {
+        json!({"TargetGroupArn": tg, "Attributes": pairs.iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()})
+    };
+    for (bad, why) in [
+        (
+            &[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "app_cookie"),
+            ][..],
+            "no name",
+        ),
+        (
+            &[
+                ("stickiness.enabled", "true"),
+                ("stickiness.type", "app_cookie"),
+                ("stickiness.app_cookie.cookie_name", "AWSALBAPP-mine"),
+            ][..],
+            "reserved",
+        ),
+    ] {
+        assert_eq!(
+            code(&elb, O::ModifyTargetGroupAttributes, attrs(bad)),
+            "InvalidConfigurationRequest",
+            "{why}"
+        );
+    }
+    ok(
+        &elb,
+        O::ModifyTargetGroupAttributes,
+        attrs(&[
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "app_cookie"),
+            ("stickiness.app_cookie.cookie_name", "SESSION"),
+            ("stickiness.app_cookie.duration_seconds", "120"),
+        ]),
+    );
+    let c = elb.dataplane_config(&Lookups {
+        instance: &instance,
+        certificate: &certificate,
+    });
+    let g = c.target_groups.iter().find(|g| g.id == tg).expect("group");
+    assert_eq!(
+        g.stickiness,
+        Some(proxy::Stickiness::AppCookie {
+            cookie_name: "SESSION".into(),
+            duration: Duration::from_secs(120),
+        })
+    );
+}

@@ -189,6 +189,15 @@ async fn handle(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Ok(named(&state.name))
         }
+        // Sets the application's session cookie (app_cookie stickiness).
+        "/login" => {
+            let mut r = named(&state.name);
+            r.headers_mut().insert(
+                hyper::header::SET_COOKIE,
+                hyper::header::HeaderValue::from_static("SESSION=s1; Path=/"),
+            );
+            Ok(r)
+        }
         "/headers" => {
             let mut out = String::new();
             for (k, v) in req.headers() {

@@ -182,6 +182,24 @@ impl Elb {
                     "Slow start cannot be enabled with the least outstanding requests algorithm",
                 ));
             }
+            if tg_attribute(&tg, "stickiness.enabled") == Some("true")
+                && tg_attribute(&tg, "stickiness.type") == Some("app_cookie")
+            {
+                let name = tg_attribute(&tg, "stickiness.app_cookie.cookie_name").unwrap_or("");
+                if name.is_empty() {
+                    return Err(ElbError::invalid_config(
+                        "An application cookie name is required for application-based stickiness",
+                    ));
+                }
+                if ["AWSALB", "AWSALBAPP", "AWSALBTG"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+                {
+                    return Err(ElbError::invalid_config(
+                        "The cookie name cannot start with AWSALB, AWSALBAPP or AWSALBTG; those are reserved for the load balancer",
+                    ));
+                }
+            }
             tx.put(tg.clone())?;
             Ok(tg)
         })?;
