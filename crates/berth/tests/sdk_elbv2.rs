@@ -1,6 +1,7 @@
 //! Elastic Load Balancing v2 through the official Rust SDK (AWS Query) against the real
 //! binary: a load balancer with a listener, a rule and a target group with targets, their
-//! attributes and health, and ELB's errors as the SDK's typed errors.
+//! attributes and health, ELB's errors as the SDK's typed errors, and HTTPS listeners with
+//! certificates uploaded to IAM.
 
 #![allow(clippy::unwrap_used)]
 
@@ -192,4 +193,132 @@ async fn elbv2_through_the_rust_sdk() {
         .expect("DeleteTargetGroup");
     let left = elb.describe_load_balancers().send().await.unwrap();
     assert!(left.load_balancers().is_empty());
+}
+
+/// A self-signed certificate for `name` and its key, PEM, made by openssl.
+fn openssl_cert(dir: &std::path::Path, name: &str) -> (String, String) {
+    let (cert, key) = (
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.key")),
+    );
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", &format!("/CN={name}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{out:?}");
+    (
+        std::fs::read_to_string(cert).unwrap(),
+        std::fs::read_to_string(key).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn https_listeners_take_iam_server_certificates_through_the_rust_sdk() {
+    let berth = Berth::start_with(&[
+        "--no-agent",
+        "--elb-addresses",
+        "169.254.98.0/24",
+        "--elb-hosts-file",
+        "",
+    ]);
+    let cfg = common::sdk_config(&berth.endpoint(), ACCESS_KEY, SECRET_KEY).await;
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&cfg);
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = openssl_cert(dir.path(), "web.example");
+    let (_, other_key) = openssl_cert(dir.path(), "other.example");
+
+    let mismatch = iam
+        .upload_server_certificate()
+        .server_certificate_name("web")
+        .certificate_body(&cert)
+        .private_key(&other_key)
+        .send()
+        .await
+        .expect_err("a key of another certificate");
+    assert_eq!(
+        aws_sdk_iam::error::ProvideErrorMetadata::code(&mismatch),
+        Some("KeyPairMismatch")
+    );
+    let uploaded = iam
+        .upload_server_certificate()
+        .server_certificate_name("web")
+        .certificate_body(&cert)
+        .private_key(&key)
+        .send()
+        .await
+        .expect("UploadServerCertificate");
+    let meta = uploaded.server_certificate_metadata().unwrap();
+    let arn = meta.arn().to_owned();
+    assert_eq!(arn, "arn:aws:iam::000000000000:server-certificate/web");
+    assert!(meta.expiration().is_some());
+    let listed = iam.list_server_certificates().send().await.unwrap();
+    assert_eq!(listed.server_certificate_metadata_list().len(), 1);
+
+    let account = "000000000000";
+    let subnets = ["a", "b"].map(|z| default_id("subnet", &format!("{account}:us-east-1{z}")));
+    let lb = elb
+        .create_load_balancer()
+        .name("tls")
+        .set_subnets(Some(subnets.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let lb_arn = lb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    let tg = elb
+        .create_target_group()
+        .name("tls")
+        .protocol(ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id(default_id("vpc", account))
+        .target_type(TargetTypeEnum::Ip)
+        .send()
+        .await
+        .unwrap();
+    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(&tg_arn)
+        .build();
+    let certificate = |arn: &str| {
+        aws_sdk_elasticloadbalancingv2::types::Certificate::builder()
+            .certificate_arn(arn)
+            .build()
+    };
+    let listener = elb
+        .create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Https)
+        .port(443)
+        .certificates(certificate(&arn))
+        .default_actions(forward.clone())
+        .send()
+        .await
+        .expect("CreateListener HTTPS");
+    let l = &listener.listeners()[0];
+    assert_eq!(l.protocol(), Some(&ProtocolEnum::Https));
+    assert_eq!(l.certificates()[0].certificate_arn(), Some(arn.as_str()));
+    let missing = elb
+        .create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Https)
+        .port(8443)
+        .certificates(certificate(
+            "arn:aws:iam::000000000000:server-certificate/missing",
+        ))
+        .default_actions(forward)
+        .send()
+        .await
+        .expect_err("an unknown certificate");
+    assert_eq!(missing.code(), Some("CertificateNotFound"));
 }
